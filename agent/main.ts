@@ -1,0 +1,168 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from '../drivers/log/logger.js';
+import { MqttConnection, startEmbeddedBroker, type EmbeddedBroker } from '../drivers/mqtt/index.js';
+import { migrations, openStore, type Database } from '../drivers/store/index.js';
+import type { AgentConfig } from './config/types.js';
+import { EventBus, EventRecorder, Outbox } from './events/index.js';
+import { withDeadline, type Service } from './lifecycle/service.js';
+import { presencePayload } from './linkage/presence.js';
+import { LinkageService } from './linkage/service.js';
+import { topics } from './linkage/topics.js';
+
+// The only file that wires capabilities to drivers. Everything a service needs is
+// passed in here; nothing reaches for a module-level singleton or the wall clock.
+
+export interface AgentDeps {
+  config: AgentConfig;
+  logger: Logger;
+  now: () => Date;
+  newId?: () => string;
+  agentVersion: string;
+  /** Reconnect delays for the broker link (tests shorten them). */
+  mqttBackoffMs?: number[];
+}
+
+export interface RunningAgent {
+  readonly bootId: string;
+  /** The embedded broker's address, when the config runs one. */
+  readonly brokerUrl: string | null;
+  readonly db: Database;
+  readonly recorder: EventRecorder;
+  readonly bus: EventBus;
+  /** Idempotent: a second call returns the first call's promise. */
+  stop(reason: string): Promise<void>;
+}
+
+export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
+  const { config, logger, now } = deps;
+  const newId = deps.newId ?? randomUUID;
+  const bootId = newId();
+  const site = config.site.id;
+  const abort = new AbortController();
+  const cleanups: { name: string; run: () => Promise<void> | void }[] = [];
+
+  const opened = openStore(config.database, { migrations, now });
+  const { db } = opened;
+  cleanups.push({ name: 'store', run: () => void db.close() });
+  if (opened.migrated.length > 0) logger.info({ database: config.database, migrated: opened.migrated }, 'database schema up to date');
+
+  const bus = new EventBus(logger.child({ component: 'bus' }));
+  const outbox = new Outbox({ db, site, now, newId });
+  const recorder = new EventRecorder(db, outbox, bus);
+
+  if (opened.replaced) {
+    logger.error({ movedTo: opened.replaced.movedTo, reason: opened.replaced.reason }, 'database failed its integrity check; moved aside and started a fresh one');
+    recorder.record({ type: 'store.replaced', severity: 'critical', data: { ...opened.replaced } });
+  }
+
+  let broker: EmbeddedBroker | null = null;
+  let brokerUser: { username: string; password: string } | null = null;
+  try {
+    if (config.broker) {
+      const { host, port } = splitHostPort(config.broker.listen);
+      brokerUser = { username: 'cea-agent', password: randomBytes(18).toString('base64url') };
+      broker = await startEmbeddedBroker({ host, port, users: [brokerUser], anonymousRead: config.broker.anonymousRead });
+      const b = broker;
+      cleanups.push({ name: 'embedded broker', run: () => b.close() });
+      logger.info({ url: broker.url, anonymousRead: config.broker.anonymousRead }, 'embedded MQTT broker listening');
+    }
+
+    const agentVersion = deps.agentVersion;
+    const connection = new MqttConnection({
+      url: broker ? broker.url : config.mqtt.url,
+      clientId: config.mqtt.clientId ?? `cea-${site}`,
+      ...(brokerUser ?? pickCredentials(config)),
+      ...pickTls(config),
+      keepaliveSeconds: config.mqtt.keepaliveSeconds,
+      // aedes speaks MQTT 3.1.1 only; outside brokers get MQTT 5 (responseTopic, correlationData).
+      protocolVersion: broker ? 4 : 5,
+      will: {
+        topic: topics.state(site),
+        payload: JSON.stringify(presencePayload('offline', now(), agentVersion, bootId)),
+        qos: 1,
+        retain: true,
+      },
+      ...(deps.mqttBackoffMs ? { backoffMs: deps.mqttBackoffMs } : {}),
+    });
+
+    const services: Service[] = [
+      new LinkageService({ site, connection, outbox, logger: logger.child({ component: 'linkage' }), now, agentVersion, bootId }),
+    ];
+    for (const service of services) {
+      await service.start(abort.signal);
+      cleanups.push({ name: service.name, run: () => service.stop() });
+    }
+
+    recorder.withFact((append) => {
+      append({
+        type: 'agent.started',
+        severity: 'info',
+        data: { agentVersion, bootId, profile: config.profile.id, cameras: config.cameras.length, configSource: config.source },
+      });
+      for (const camera of config.cameras.filter((c) => c.prohibited)) {
+        // Liaoning Art. 9 / Datong Art. 9: such a camera is never recorded or streamed.
+        append({
+          type: 'compliance.prohibited_location',
+          severity: 'critical',
+          camera: camera.id,
+          data: { locationKind: camera.location.kind, description: camera.location.description },
+        });
+      }
+    });
+  } catch (err) {
+    await runCleanups(cleanups, logger);
+    throw err;
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    bootId,
+    brokerUrl: broker?.url ?? null,
+    db,
+    recorder,
+    bus,
+    stop(reason: string) {
+      stopping ??= (async () => {
+        logger.info({ reason }, 'stopping');
+        abort.abort();
+        await runCleanups(cleanups, logger);
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Stops in reverse order of start; each step bounded so the whole stays under 5 s. */
+async function runCleanups(cleanups: { name: string; run: () => Promise<void> | void }[], logger: Logger): Promise<void> {
+  for (const step of [...cleanups].reverse()) {
+    try {
+      const result = await withDeadline(2500, async () => step.run());
+      if (result === 'timeout') logger.warn({ step: step.name }, 'did not stop in time; going on');
+    } catch (err) {
+      logger.error({ err, step: step.name }, 'error while stopping');
+    }
+  }
+  cleanups.length = 0;
+}
+
+function splitHostPort(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`bad listen address '${listen}' (want host:port)`);
+  return { host: (m[1] ?? m[2]) as string, port: Number(m[3]) };
+}
+
+function pickCredentials(config: AgentConfig): { username?: string; password?: string } {
+  const out: { username?: string; password?: string } = {};
+  if (config.mqtt.username !== undefined) out.username = config.mqtt.username;
+  if (config.mqtt.password !== undefined) out.password = config.mqtt.password;
+  return out;
+}
+
+function pickTls(config: AgentConfig): { ca?: string; cert?: string; key?: string } {
+  const out: { ca?: string; cert?: string; key?: string } = {};
+  if (config.mqtt.ca) out.ca = config.mqtt.ca;
+  if (config.mqtt.cert) out.cert = config.mqtt.cert;
+  if (config.mqtt.key) out.key = config.mqtt.key;
+  return out;
+}
