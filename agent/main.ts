@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { SdNotifier } from '../drivers/host/sd-notify.js';
 import type { Logger } from '../drivers/log/logger.js';
 import { MqttConnection, startEmbeddedBroker, type EmbeddedBroker } from '../drivers/mqtt/index.js';
 import { migrations, openStore, type Database } from '../drivers/store/index.js';
 import type { AgentConfig } from './config/types.js';
 import { EventBus, EventRecorder, Outbox } from './events/index.js';
 import { withDeadline, type Service } from './lifecycle/service.js';
+import { WatchdogService } from './lifecycle/watchdog.js';
 import { presencePayload } from './linkage/presence.js';
 import { LinkageService } from './linkage/service.js';
 import { topics } from './linkage/topics.js';
@@ -18,6 +20,8 @@ export interface AgentDeps {
   now: () => Date;
   newId?: () => string;
   agentVersion: string;
+  /** systemd notification (READY, WATCHDOG, STOPPING); a no-op outside systemd. */
+  notifier?: SdNotifier;
   /** Reconnect delays for the broker link (tests shorten them). */
   mqttBackoffMs?: number[];
 }
@@ -88,6 +92,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     const services: Service[] = [
       new LinkageService({ site, connection, outbox, logger: logger.child({ component: 'linkage' }), now, agentVersion, bootId }),
     ];
+    if (deps.notifier) services.push(new WatchdogService({ notifier: deps.notifier, db }));
     for (const service of services) {
       await service.start(abort.signal);
       cleanups.push({ name: service.name, run: () => service.stop() });
@@ -114,6 +119,8 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     throw err;
   }
 
+  await deps.notifier?.ready(`site ${site}: ${config.cameras.length} cameras`);
+
   let stopping: Promise<void> | null = null;
   return {
     bootId,
@@ -124,6 +131,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     stop(reason: string) {
       stopping ??= (async () => {
         logger.info({ reason }, 'stopping');
+        await deps.notifier?.stopping();
         abort.abort();
         await runCleanups(cleanups, logger);
         logger.info('stopped');

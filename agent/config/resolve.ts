@@ -1,0 +1,179 @@
+import { networkInterfaces } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { checkEd25519PublicKey, readReferencedFile } from './files.js';
+import type { ConfigPath, IssueSink } from './issues.js';
+import { isLoopbackHost, isWildcardHost, parseListen, type ListenAddress } from './listen.js';
+import { resolveMqtt } from './mqtt.js';
+import { defaultProfilesDir, readProfile } from './profiles.js';
+import { PROHIBITED_LOCATION_KINDS, configSchema, type RawConfig } from './schema.js';
+import { resolvePassword, type SecretContext } from './secrets.js';
+import type { AgentConfig, CameraConfig, JurisdictionProfile, LoadContext } from './types.js';
+import { reportZodIssues } from './zod-issues.js';
+
+/** When the config does not set a ceiling, keep a month (or the floor, if longer). */
+const DEFAULT_CEILING_DAYS = 30;
+
+export interface ResolveInput {
+  raw: unknown;
+  /** AgentConfig.source: absolute file path or a label such as '<built-in demo>'. */
+  source: string;
+  /** Base of files the config refers to (passwordFile, TLS files, platform keys). */
+  baseDir: string;
+  sink: IssueSink;
+  ctx: LoadContext;
+}
+
+/**
+ * Schema check, then semantic checks (the law's floor, duplicates, secrets, files,
+ * addresses), then the resolved AgentConfig with defaults applied and paths absolute.
+ * Returns null when any error was reported to the sink.
+ */
+export function resolveConfig({ raw, source, baseDir, sink, ctx }: ResolveInput): AgentConfig | null {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    reportZodIssues(configSchema, parsed.error.issues, raw, sink);
+    return null;
+  }
+  const cfg = parsed.data;
+  const secrets: SecretContext = { baseDir, env: ctx.env, sink };
+  const fileAt = (name: string) => (isAbsolute(name) ? name : resolve(baseDir, name));
+
+  const profile = resolveProfile(cfg.profile, ctx, sink);
+  const broker = cfg.broker ?? null;
+  const brokerAddr = broker ? listenAt(broker.listen, ['broker', 'listen'], sink) : null;
+  if (broker && brokerAddr && broker.anonymousRead && !isLoopbackHost(brokerAddr.host)) {
+    sink.warn(['broker', 'anonymousRead'], 'anyone on the network can read the site topics (camera status, events) without credentials');
+  }
+  const consoleAddr = listenAt(cfg.console.listen, ['console', 'listen'], sink);
+  if (brokerAddr && consoleAddr && brokerAddr.port === consoleAddr.port && sameHostOrWildcard(brokerAddr.host, consoleAddr.host)) {
+    sink.error(['console', 'listen'], `conflicts with broker.listen ${broker?.listen ?? ''}`);
+  }
+
+  const mqtt = resolveMqtt(cfg, brokerAddr, secrets, fileAt, sink);
+  const security = resolveSecurity(cfg, fileAt, sink);
+  const retention = resolveRetention(cfg, profile, sink);
+  const cameras = resolveCameras(cfg, secrets, sink);
+
+  if (cfg.discovery.interface !== undefined && !(cfg.discovery.interface in networkInterfaces())) {
+    sink.warn(['discovery', 'interface'], `this host has no network interface "${cfg.discovery.interface}"`);
+  }
+
+  if (sink.errors.length > 0 || !profile || !mqtt || !retention) return null;
+  return {
+    source,
+    site: { id: cfg.site.id, name: cfg.site.name ?? cfg.site.id, timezone: cfg.site.timezone },
+    profile,
+    mqtt,
+    broker,
+    security,
+    database: resolve(ctx.cwd, cfg.database),
+    storage: { root: resolve(ctx.cwd, cfg.storage.root), maxBytes: cfg.storage.maxBytes },
+    retention,
+    discovery: {
+      enabled: cfg.discovery.enabled,
+      intervalSeconds: cfg.discovery.intervalSeconds,
+      ...(cfg.discovery.interface !== undefined ? { interface: cfg.discovery.interface } : {}),
+    },
+    cameras,
+    monitor: { intervalSeconds: cfg.monitor.intervalSeconds },
+    console: { listen: cfg.console.listen, language: cfg.console.language },
+  };
+}
+
+function resolveProfile(id: string, ctx: LoadContext, sink: IssueSink): JurisdictionProfile | null {
+  const read = readProfile(id, ctx.profilesDir ?? defaultProfilesDir());
+  if (read.ok) return read.profile;
+  if (read.kind === 'unknown') {
+    sink.error(['profile'], `unknown profile "${id}" (known: ${read.known.join(', ') || 'none'})`);
+  } else {
+    sink.error(['profile'], `profile "${id}" is invalid (see the errors in its file)`);
+    sink.addErrors(read.errors);
+  }
+  return null;
+}
+
+function listenAt(text: string, path: ConfigPath, sink: IssueSink): ListenAddress | null {
+  const addr = parseListen(text);
+  if ('error' in addr) return null; // the schema already reported it
+  if (isWildcardHost(addr.host)) {
+    sink.warn(path, `${text} listens on every network interface; make sure the network is trusted or firewalled`);
+  }
+  return addr;
+}
+
+function sameHostOrWildcard(a: string, b: string): boolean {
+  return a === b || isWildcardHost(a) || isWildcardHost(b);
+}
+
+function resolveSecurity(cfg: RawConfig, fileAt: (name: string) => string, sink: IssueSink): AgentConfig['security'] {
+  const seen = new Map<string, number>();
+  const platformKeys = cfg.security.platformKeys.map((k, i) => {
+    const first = seen.get(k.id);
+    if (first === undefined) seen.set(k.id, i);
+    else sink.error(['security', 'platformKeys', i, 'id'], `duplicate key id "${k.id}" (also platformKeys[${first}])`);
+    const publicKey = fileAt(k.publicKey);
+    const read = readReferencedFile(publicKey);
+    const ok = read.ok ? checkEd25519PublicKey(read.data) : read;
+    if (!ok.ok) sink.error(['security', 'platformKeys', i, 'publicKey'], read.ok ? `${publicKey} ${ok.reason}` : ok.reason);
+    return { id: k.id, publicKey };
+  });
+  if (cfg.security.requireSignedCommands && platformKeys.length === 0) {
+    sink.warn(['security', 'requireSignedCommands'], 'no platformKeys are configured, so every platform request will be refused as unauthorized');
+  }
+  return { requireSignedCommands: cfg.security.requireSignedCommands, platformKeys };
+}
+
+function resolveRetention(cfg: RawConfig, profile: JurisdictionProfile | null, sink: IssueSink): AgentConfig['retention'] | null {
+  if (!profile) return null;
+  const legal = profile.retention.floorDays;
+  const floorDays = cfg.retention.floorDays ?? legal;
+  if (floorDays < legal) {
+    sink.error(
+      ['retention', 'floorDays'],
+      `${floorDays} days is below the legal floor of ${legal} days of profile ${profile.id}; recordings may not be deleted sooner`,
+    );
+    return null;
+  }
+  const ceilingDays = cfg.retention.ceilingDays ?? Math.max(floorDays, DEFAULT_CEILING_DAYS);
+  if (ceilingDays < floorDays) {
+    sink.error(['retention', 'ceilingDays'], `${ceilingDays} days is shorter than floorDays (${floorDays})`);
+    return null;
+  }
+  return { floorDays, ceilingDays };
+}
+
+const prohibitedKinds: readonly string[] = PROHIBITED_LOCATION_KINDS;
+
+function resolveCameras(cfg: RawConfig, secrets: SecretContext, sink: IssueSink): CameraConfig[] {
+  const seen = new Map<string, number>();
+  return cfg.cameras.map((c, i) => {
+    const first = seen.get(c.id);
+    if (first === undefined) seen.set(c.id, i);
+    else {
+      const line = sink.lineOf(['cameras', first, 'id']);
+      sink.error(['cameras', i, 'id'], `duplicate camera id "${c.id}" (first: cameras[${first}]${line > 0 ? `, line ${line}` : ''})`);
+    }
+    const prohibited = prohibitedKinds.includes(c.location.kind);
+    if (prohibited) {
+      sink.warn(
+        ['cameras', i, 'location', 'kind'],
+        `"${c.location.kind}" is a place where cameras are prohibited: this camera is never recorded or streamed and a compliance alarm is raised`,
+      );
+    }
+    const password = resolvePassword(c.onvif, ['cameras', i, 'onvif'], secrets);
+    const camera: CameraConfig = {
+      id: c.id,
+      name: c.name ?? c.id,
+      onvif: {
+        url: c.onvif.url,
+        ...(c.onvif.username !== undefined ? { username: c.onvif.username } : {}),
+        ...(password !== undefined ? { password } : {}),
+      },
+      location: { kind: c.location.kind, description: c.location.description },
+      record: c.record,
+      prohibited,
+    };
+    if (c.purpose !== undefined) camera.purpose = c.purpose;
+    return camera;
+  });
+}

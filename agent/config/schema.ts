@@ -1,0 +1,240 @@
+import { z } from 'zod';
+import { parseListen } from './listen.js';
+
+// The YAML config as written. Every object is strict: an unknown key (usually a typo,
+// e.g. `pasword`) is an error, never silently ignored. Defaults here are the ones the
+// YAML may leave out; defaults that depend on other values (retention from the
+// profile, mqtt.url from the broker) are applied in resolve.ts. Cross-field and
+// file-system checks live there too: the schema only judges each value by itself.
+
+/** Places where cameras are forbidden (Liaoning Art. 9, Datong Art. 9). */
+export const PROHIBITED_LOCATION_KINDS = [
+  'residence',
+  'hotel_room',
+  'bathroom',
+  'toilet',
+  'changing_room',
+  'dormitory',
+] as const;
+
+export const DEFAULT_KEEPALIVE_SECONDS = 30;
+
+export const CAMERA_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** A site id is one MQTT topic level: no '/', '+', '#', and not starting with '$'. */
+export const SITE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const PROFILE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** Lower-case words joined by '_' so that "Hotel Room" or "hotel-room" cannot slip past the prohibited list. */
+const LOCATION_KIND_PATTERN = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const text = () => z.string().min(1, { message: 'must not be empty' });
+const count = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+
+function isIanaTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A URL with one of the given schemes and a host; credentials belong in their own keys, not the URL. */
+function urlWithScheme(schemes: readonly string[]) {
+  const list = schemes.map((s) => `${s}://`).join(', ');
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a URL (expected ${list})` });
+        return;
+      }
+      const scheme = url.protocol.slice(0, -1);
+      if (!schemes.includes(scheme)) {
+        ctx.addIssue({ code: 'custom', message: `unsupported scheme "${scheme}" (expected ${list})` });
+      } else if (url.hostname === '') {
+        ctx.addIssue({ code: 'custom', message: `"${value}" has no host` });
+      } else if (url.username !== '' || url.password !== '') {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'credentials in the URL would end up in logs; use username and password / passwordFile / passwordEnv',
+        });
+      }
+    })
+    .meta({ pattern: `^(${schemes.join('|')})://` });
+}
+
+const listen = (fallback: string) =>
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      const parsed = parseListen(value);
+      if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+    })
+    .meta({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' })
+    .default(fallback);
+
+/** username plus at most one source of the password (checked in secrets.ts). */
+const credentials = {
+  username: text().optional().describe('User name.'),
+  password: z.string().optional().describe('Password written inline. Prefer passwordFile or passwordEnv.'),
+  passwordFile: text()
+    .optional()
+    .describe('File holding the password (one trailing newline is dropped); relative to the config file.'),
+  passwordEnv: z
+    .string()
+    .regex(ENV_NAME_PATTERN, { message: 'must be an environment variable name' })
+    .optional()
+    .describe('Environment variable holding the password.'),
+};
+
+const siteSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(SITE_ID_PATTERN, {
+        message: 'must be 1–64 letters, digits, "_", "." or "-", starting with a letter or digit (it is an MQTT topic level)',
+      })
+      .describe('Site id; the MQTT topic root is psv/v1/<id>.'),
+    name: text().optional().describe('Human name of the site. Default: the id.'),
+    timezone: z
+      .string()
+      .refine(isIanaTimeZone, { message: 'is not an IANA time zone (e.g. Asia/Shanghai)' })
+      .default('Asia/Shanghai')
+      .describe('IANA time zone of the site: recording file names, working-day deadlines.'),
+  })
+  .describe('The site this box serves.');
+
+const mqttSchema = z
+  .strictObject({
+    url: urlWithScheme(['mqtt', 'mqtts', 'ws', 'wss'])
+      .optional()
+      .describe('Broker URL. Required unless broker: is set (then default mqtt://<broker.listen>).'),
+    keepaliveSeconds: count(1, 65535).default(DEFAULT_KEEPALIVE_SECONDS).describe('MQTT keepalive; the broker publishes the offline will after 1.5x this.'),
+    clientId: text().max(256).optional().describe('MQTT client id. Default: chosen by the agent from the site id.'),
+    ...credentials,
+    ca: text().optional().describe('PEM CA bundle for mqtts/wss; relative to the config file. Without it the system CAs are used.'),
+    cert: text().optional().describe('PEM client certificate (mutual TLS); relative to the config file. Needs key.'),
+    key: text().optional().describe('PEM private key of cert; relative to the config file.'),
+  })
+  .describe('Connection to the police platform broker.');
+
+const brokerSchema = z
+  .strictObject({
+    listen: listen('127.0.0.1:1883').describe('host:port of the embedded broker. 0.0.0.0 / [::] are allowed but warned about.'),
+    anonymousRead: z.boolean().default(false).describe('Let clients without credentials subscribe (read only).'),
+  })
+  .describe('Run an embedded MQTT broker (extension; demo and stand-alone sites).');
+
+const securitySchema = z
+  .strictObject({
+    requireSignedCommands: z.boolean().default(true).describe('Platform requests must carry an Ed25519 signature.'),
+    platformKeys: z
+      .array(
+        z.strictObject({
+          id: text().describe('Key id, as sent in auth.keyId.'),
+          publicKey: text().describe('PEM file with the Ed25519 public key (SPKI); relative to the config file.'),
+        }),
+      )
+      .default([])
+      .describe('Keys the platform signs requests with.'),
+  })
+  .describe('How platform requests are authenticated.');
+
+const storageSchema = z
+  .strictObject({
+    root: text().default('data/recordings').describe('Recording root; relative to the working directory.'),
+    maxBytes: count(1).nullable().default(null).describe('Space the recordings may use; null = the whole filesystem.'),
+  })
+  .describe('Where recordings live.');
+
+const retentionSchema = z
+  .strictObject({
+    floorDays: count(1)
+      .optional()
+      .describe('Keep every segment at least this long (by its end time). Default and minimum: the profile floor.'),
+    ceilingDays: count(1)
+      .optional()
+      .describe('Delete segments older than this (unless held). Default: the larger of floorDays and 30.'),
+  })
+  .describe('Retention of recordings.');
+
+const discoverySchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Look for ONVIF cameras with WS-Discovery.'),
+    intervalSeconds: count(1).default(300).describe('Seconds between discovery rounds.'),
+    interface: text().optional().describe('Network interface to probe on. Default: all.'),
+  })
+  .describe('Finding cameras on the local network.');
+
+const cameraSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(CAMERA_ID_PATTERN, {
+      message: 'must be 1–64 of a-z, 0-9, "_", "-", starting with a letter or digit',
+    })
+    .describe('Camera id, unique on the site; used in topics and file paths.'),
+  name: text().optional().describe('Human name. Default: the id.'),
+  onvif: z
+    .strictObject({
+      url: urlWithScheme(['http', 'https']).describe('ONVIF device service URL.'),
+      ...credentials,
+    })
+    .describe('How to reach the camera.'),
+  location: z
+    .strictObject({
+      kind: z
+        .string()
+        .regex(LOCATION_KIND_PATTERN, { message: 'must be lower-case words joined by "_" (e.g. street, hotel_room)' })
+        .describe(`Kind of place. Prohibited (not recorded, alarm raised): ${PROHIBITED_LOCATION_KINDS.join(', ')}.`),
+      description: text().describe('Where exactly the camera is and what it faces.'),
+    })
+    .describe('Where the camera is; part of the change-report fingerprint.'),
+  purpose: text().optional().describe('What the camera is for; part of the change-report fingerprint.'),
+  record: z.boolean().default(true).describe('Record this camera.'),
+});
+
+const monitorSchema = z
+  .strictObject({
+    intervalSeconds: count(1).default(10).describe('Seconds between camera health and clarity checks.'),
+  })
+  .describe('Camera monitoring.');
+
+const consoleSchema = z
+  .strictObject({
+    listen: listen('127.0.0.1:8080').describe('host:port of the operator web console. 0.0.0.0 / [::] are allowed but warned about.'),
+    language: z.enum(['zh-CN', 'en']).default('zh-CN').describe('Console language.'),
+  })
+  .describe('Operator web console.');
+
+export const configSchema = z
+  .strictObject({
+    site: siteSchema,
+    profile: z
+      .string()
+      .regex(PROFILE_ID_PATTERN, { message: 'must be a profile name such as liaoning-2008' })
+      .describe('Jurisdiction profile: the name of a file in config/profiles/ (without .yaml).'),
+    mqtt: mqttSchema.optional(),
+    broker: brokerSchema.optional(),
+    security: securitySchema.prefault({}),
+    database: text().default('data/agent.db').describe('SQLite database file; relative to the working directory.'),
+    storage: storageSchema.prefault({}),
+    retention: retentionSchema.prefault({}),
+    discovery: discoverySchema.prefault({}),
+    cameras: z.array(cameraSchema).default([]).describe('The cameras of the site; may be empty.'),
+    monitor: monitorSchema.prefault({}),
+    console: consoleSchema.prefault({}),
+  })
+  .meta({ title: 'camera-edge-agent configuration' });
+
+export type RawConfig = z.output<typeof configSchema>;
+export type RawCamera = RawConfig['cameras'][number];
+export type RawCredentials = {
+  username?: string | undefined;
+  password?: string | undefined;
+  passwordFile?: string | undefined;
+  passwordEnv?: string | undefined;
+};

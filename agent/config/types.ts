@@ -1,0 +1,80 @@
+// The public shapes of the configuration module. The agent and the CLI code against
+// these; the zod schema (schema.ts) describes the YAML that produces them.
+
+/** One finding about a config file. `line`/`column` are 1-based; 0 when the config did not come from text. */
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path with indices, e.g. "cameras[2].onvif.password"; "" for the document itself. */
+  path: string;
+  message: string;
+}
+
+/** The numbers a jurisdiction's law fixes, each traced to its article (config/profiles/*.yaml). */
+export interface JurisdictionProfile {
+  id: string;
+  name: string;
+  retention: { floorDays: number; vitalHoldDays: number };
+  changeReport: { workingDays: number };
+  filing: { days: number; daysExistingSystem: number };
+  sources: string[];
+  /** Numbers the available legal text does not state, and the default chosen instead. */
+  assumptions: string[];
+  /** Absolute path of the profile file. */
+  file: string;
+}
+
+export interface CameraConfig {
+  id: string;
+  name: string;
+  onvif: { url: string; username?: string; password?: string };
+  location: { kind: string; description: string };
+  purpose?: string;
+  record: boolean;
+  /** location.kind is a place where cameras are forbidden: never record or stream it, raise an alarm. */
+  prohibited: boolean;
+}
+
+export interface AgentConfig {
+  /** Absolute file path, or '<built-in demo>'. */
+  source: string;
+  site: { id: string; name: string; timezone: string };
+  profile: JurisdictionProfile;
+  /** ca/cert/key are absolute paths. */
+  mqtt: {
+    url: string;
+    keepaliveSeconds: number;
+    username?: string;
+    password?: string;
+    clientId?: string;
+    ca?: string;
+    cert?: string;
+    key?: string;
+  };
+  /** The embedded MQTT broker, or null when the site uses an outside broker. */
+  broker: { listen: string; anonymousRead: boolean } | null;
+  /** publicKey is the absolute path of a PEM file (Ed25519 SPKI). */
+  security: { requireSignedCommands: boolean; platformKeys: { id: string; publicKey: string }[] };
+  /** Absolute path of the SQLite database. */
+  database: string;
+  /** root is absolute; maxBytes null = the whole filesystem. */
+  storage: { root: string; maxBytes: number | null };
+  retention: { floorDays: number; ceilingDays: number };
+  discovery: { enabled: boolean; intervalSeconds: number; interface?: string };
+  cameras: CameraConfig[];
+  monitor: { intervalSeconds: number };
+  console: { listen: string; language: 'zh-CN' | 'en' };
+}
+
+export type LoadResult =
+  | { ok: true; config: AgentConfig; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+
+export interface LoadContext {
+  env: NodeJS.ProcessEnv;
+  /** Base of relative `database` and `storage.root`; also of the file name given to loadConfigFile. */
+  cwd: string;
+  /** Default: <package root>/config/profiles. */
+  profilesDir?: string;
+}

@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfigFile, formatConfigIssue } from '../../agent/config/index.js';
+import type { AgentConfig, ConfigIssue } from '../../agent/config/types.js';
+import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { agentVersion } from '../../agent/version.js';
+import { createSdNotifier } from '../../drivers/host/sd-notify.js';
+import { createLogger, type Logger } from '../../drivers/log/logger.js';
+import { parseCommandArgs } from '../cli/args.js';
+import { EXIT_USAGE, type Command, type CommandIo } from '../cli/command.js';
+import { startDemo, type Demo } from '../demo.js';
+
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the agent (without --config: config/agent.yaml if present, else the built-in demo)',
+  usage: 'run [--config FILE] [--log-level LEVEL]',
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, {
+      config: { type: 'string' },
+      'log-level': { type: 'string' },
+      json: { type: 'boolean' },
+    }, false);
+    const logger = createLogger({ destination: io.stdout, level: values['log-level'] ?? io.env.CEA_LOG_LEVEL ?? 'info' });
+    const configFile = values.config ?? (existsSync(join(io.cwd, 'config/agent.yaml')) ? 'config/agent.yaml' : null);
+
+    let demo: Demo | null = null;
+    let config: AgentConfig;
+    let warnings: ConfigIssue[];
+    if (configFile) {
+      const loaded = loadConfigFile(resolve(io.cwd, configFile), { env: io.env, cwd: io.cwd });
+      if (!loaded.ok) {
+        for (const e of loaded.errors) io.stderr.write(`${formatConfigIssue(e)}\n`);
+        io.stderr.write(`cea run: ${loaded.errors.length} error(s) in ${configFile}; nothing started\n`);
+        return EXIT_USAGE;
+      }
+      config = loaded.config;
+      warnings = loaded.warnings;
+    } else {
+      logger.info('no config given and no config/agent.yaml: starting the built-in demo (embedded broker, simulated cameras)');
+      demo = await startDemo({ cwd: io.cwd, env: io.env, logger: logger.child({ component: 'simulator' }) });
+      config = demo.config;
+      warnings = demo.warnings;
+    }
+    for (const w of warnings) logger.warn(formatConfigIssue(w));
+
+    installCrashHandlers(logger);
+    let agent: RunningAgent;
+    try {
+      const notifier = createSdNotifier({ env: io.env, pid: process.pid, logger: logger.child({ component: 'systemd' }) });
+      agent = await startAgent({ config, logger, now: () => new Date(), agentVersion: agentVersion(), notifier });
+    } catch (err) {
+      logger.fatal({ err }, 'the agent could not start');
+      await demo?.stop();
+      return 1;
+    }
+    logger.info({ site: config.site.id, cameras: config.cameras.length, config: config.source }, 'agent running');
+    if (demo) printDemoHints(io, config, agent);
+
+    await waitForShutdownSignal(logger);
+    await agent.stop('signal');
+    await demo?.stop();
+    return 0;
+  },
+};
+
+function printDemoHints(io: CommandIo, config: AgentConfig, agent: RunningAgent): void {
+  const url = new URL(agent.brokerUrl ?? config.mqtt.url);
+  const portFlag = url.port === '1883' ? '' : ` -p ${url.port}`;
+  io.stdout.write(
+    [
+      '',
+      `  Demo site '${config.site.id}' is running with ${config.cameras.length} simulated cameras.`,
+      `  Watch what the police platform sees (read-only, from another terminal):`,
+      `    npx mqtt sub -h 127.0.0.1${portFlag} -t 'psv/v1/${config.site.id}/#' -v`,
+      `    mosquitto_sub -h 127.0.0.1${portFlag} -t 'psv/v1/${config.site.id}/#' -v`,
+      `  Stop with Ctrl-C.`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+/** Resolves on the first SIGINT/SIGTERM/SIGHUP. Later signals are ignored (npm forwards Ctrl-C more than once). */
+function waitForShutdownSignal(logger: Logger): Promise<void> {
+  return new Promise((resolvePromise) => {
+    let received = false;
+    const handler = (signal: NodeJS.Signals): void => {
+      if (received) {
+        logger.debug({ signal }, 'already stopping');
+        return;
+      }
+      received = true;
+      logger.info({ signal }, 'shutdown requested');
+      resolvePromise();
+    };
+    for (const s of SHUTDOWN_SIGNALS) process.on(s, handler);
+  });
+}
+
+/** An exception nobody handled means the agent's state is unknown: log it and let systemd restart us. */
+function installCrashHandlers(logger: Logger): void {
+  process.on('uncaughtException', (err, origin) => {
+    logger.fatal({ err, origin }, 'unexpected exception; exiting so the service manager restarts the agent');
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection; exiting so the service manager restarts the agent');
+    process.exit(70);
+  });
+}

@@ -1,0 +1,76 @@
+import { createServer } from 'node:net';
+import type { Logger } from '../drivers/log/logger.js';
+import { resolveConfigObject } from '../agent/config/index.js';
+import type { AgentConfig, ConfigIssue } from '../agent/config/types.js';
+import { startFleet, type Fleet, type SimulatedCameraSpec } from '../test/fakes/onvif-camera/index.js';
+
+export const DEMO_SITE = 'demo-site';
+export const DEMO_BROKER_PORT = 1883;
+
+// The built-in demo: what `npm start` shows a newcomer without any config. Four
+// simulated cameras, each showing one thing the agent watches for.
+const DEMO_CAMERAS: (SimulatedCameraSpec & { description: string })[] = [
+  { id: 'gate-north', name: 'North gate', condition: 'ok', description: 'North gate, facing the road (healthy)' },
+  { id: 'lobby', name: 'Lobby', condition: 'blur', description: 'Main lobby (out of focus)' },
+  { id: 'car-park', name: 'Car park', condition: 'dark', description: 'Underground car park (too dark)' },
+  {
+    id: 'side-door',
+    name: 'Side door',
+    condition: 'ok',
+    flap: { offlineMs: 20_000, onlineMs: 40_000 },
+    description: 'Side door (drops off the network and comes back)',
+  },
+];
+
+export interface Demo {
+  config: AgentConfig;
+  fleet: Fleet;
+  warnings: ConfigIssue[];
+  stop(): Promise<void>;
+}
+
+export async function startDemo(opts: { cwd: string; env: NodeJS.ProcessEnv; logger: Logger }): Promise<Demo> {
+  const fleet = await startFleet(DEMO_CAMERAS, { host: '127.0.0.1', discovery: { port: 0 }, logger: opts.logger });
+  try {
+    const port = (await portIsFree('127.0.0.1', DEMO_BROKER_PORT)) ? DEMO_BROKER_PORT : 0;
+    if (port === 0) {
+      opts.logger.warn(`127.0.0.1:${DEMO_BROKER_PORT} is taken (another broker?); the demo broker uses a free port instead`);
+    }
+    const raw = {
+      site: { id: DEMO_SITE, name: 'Demo site (simulated cameras)', timezone: 'Asia/Shanghai' },
+      profile: 'liaoning-2008',
+      broker: { listen: `127.0.0.1:${port}`, anonymousRead: true },
+      mqtt: { url: `mqtt://127.0.0.1:${port}`, keepaliveSeconds: 30 },
+      security: { requireSignedCommands: false, platformKeys: [] },
+      database: 'data/agent.db',
+      storage: { root: 'data/recordings', maxBytes: null },
+      retention: { floorDays: 15, ceilingDays: 30 },
+      discovery: { enabled: false, intervalSeconds: 300 },
+      cameras: fleet.cameras.map((cam, i) => ({
+        id: cam.id,
+        name: DEMO_CAMERAS[i]?.name ?? cam.id,
+        onvif: { url: cam.deviceServiceUrl, username: cam.username, password: cam.password },
+        location: { kind: 'public_area', description: DEMO_CAMERAS[i]?.description ?? '' },
+        record: false,
+      })),
+      monitor: { intervalSeconds: 10 },
+      console: { listen: '127.0.0.1:8080', language: 'zh-CN' },
+    };
+    const loaded = resolveConfigObject(raw, '<built-in demo>', { env: opts.env, cwd: opts.cwd });
+    if (!loaded.ok) {
+      throw new Error(`the built-in demo config is invalid (a bug): ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+    }
+    return { config: loaded.config, fleet, warnings: loaded.warnings, stop: () => fleet.stop() };
+  } catch (err) {
+    await fleet.stop();
+    throw err;
+  }
+}
+
+function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
