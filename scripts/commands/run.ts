@@ -81,20 +81,32 @@ function printDemoHints(io: CommandIo, config: AgentConfig, agent: RunningAgent)
   );
 }
 
-/** Resolves on the first SIGINT/SIGTERM/SIGHUP. Later signals are ignored (npm forwards Ctrl-C more than once). */
+/**
+ * Resolves on the first SIGINT/SIGTERM/SIGHUP, or when the parent process goes away.
+ * Later signals are ignored: npm and the shell forward Ctrl-C more than once, and a second
+ * signal must not cut the shutdown short. A parent that dies without forwarding the signal
+ * (npm does that with SIGTERM) would leave the agent orphaned and still holding the port.
+ */
 function waitForShutdownSignal(logger: Logger): Promise<void> {
   return new Promise((resolvePromise) => {
     let received = false;
-    const handler = (signal: NodeJS.Signals): void => {
+    const finish = (why: Record<string, unknown>): void => {
       if (received) {
-        logger.debug({ signal }, 'already stopping');
+        logger.debug(why, 'already stopping');
         return;
       }
       received = true;
-      logger.info({ signal }, 'shutdown requested');
+      clearInterval(orphanCheck);
+      logger.info(why, 'shutdown requested');
       resolvePromise();
     };
-    for (const s of SHUTDOWN_SIGNALS) process.on(s, handler);
+    for (const s of SHUTDOWN_SIGNALS) process.on(s, (signal) => finish({ signal }));
+    const parent = process.ppid;
+    // Under systemd the parent is PID 1 and never changes; under npm it is npm.
+    const orphanCheck = setInterval(() => {
+      if (parent !== 1 && process.ppid !== parent) finish({ reason: 'parent process exited' });
+    }, 1000);
+    orphanCheck.unref();
   });
 }
 
