@@ -78,8 +78,8 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       ...(brokerUser ?? pickCredentials(config)),
       ...pickTls(config),
       keepaliveSeconds: config.mqtt.keepaliveSeconds,
-      // aedes speaks MQTT 3.1.1 only; outside brokers get MQTT 5 (responseTopic, correlationData).
-      protocolVersion: broker ? 4 : 5,
+      // aedes speaks MQTT 3.1.1 only; outside brokers as configured (default 5: responseTopic, correlationData).
+      protocolVersion: broker ? 4 : config.mqtt.protocolVersion,
       will: {
         topic: topics.state(site),
         payload: JSON.stringify(presencePayload('offline', now(), agentVersion, bootId)),

@@ -34,7 +34,11 @@ export function resolveMqtt(
     sink.warn(['mqtt', 'url'], 'unencrypted connection to a remote broker; use mqtts:// or wss:// (images and commands cross this link)');
   }
 
-  const out: AgentConfig['mqtt'] = { url, keepaliveSeconds: cfg.mqtt?.keepaliveSeconds ?? DEFAULT_KEEPALIVE_SECONDS };
+  const out: AgentConfig['mqtt'] = {
+    url,
+    keepaliveSeconds: cfg.mqtt?.keepaliveSeconds ?? DEFAULT_KEEPALIVE_SECONDS,
+    protocolVersion: cfg.mqtt?.protocolVersion ?? 5,
+  };
   if (cfg.mqtt) {
     const password = resolvePassword(cfg.mqtt, ['mqtt'], secrets);
     if (cfg.mqtt.username !== undefined) out.username = cfg.mqtt.username;

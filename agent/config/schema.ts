@@ -115,6 +115,10 @@ const mqttSchema = z
       .describe('Broker URL. Required unless broker: is set (then default mqtt://<broker.listen>).'),
     keepaliveSeconds: count(1, 65535).default(DEFAULT_KEEPALIVE_SECONDS).describe('MQTT keepalive; the broker publishes the offline will after 1.5x this.'),
     clientId: text().max(256).optional().describe('MQTT client id. Default: chosen by the agent from the site id.'),
+    protocolVersion: z
+      .union([z.literal(4), z.literal(5)])
+      .default(5)
+      .describe('MQTT protocol: 5 (default; honours responseTopic/correlationData) or 4 for MQTT 3.1.1-only brokers.'),
     ...credentials,
     ca: text().optional().describe('PEM CA bundle for mqtts/wss; relative to the config file. Without it the system CAs are used.'),
     cert: text().optional().describe('PEM client certificate (mutual TLS); relative to the config file. Needs key.'),

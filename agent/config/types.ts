@@ -45,6 +45,8 @@ export interface AgentConfig {
   mqtt: {
     url: string;
     keepaliveSeconds: number;
+    /** 5, or 4 for MQTT 3.1.1-only brokers. The embedded broker always uses 4. */
+    protocolVersion: 4 | 5;
     username?: string;
     password?: string;
     clientId?: string;

@@ -178,7 +178,7 @@ describe('loading', () => {
     expect(c.source).toBe(join(dir, 'agent.yaml'));
     expect(c.site).toEqual({ id: 's1', name: 's1', timezone: 'Asia/Shanghai' });
     expect(c.profile.id).toBe('liaoning-2008');
-    expect(c.mqtt).toEqual({ url: 'mqtts://platform.example:8883', keepaliveSeconds: 30 });
+    expect(c.mqtt).toEqual({ url: 'mqtts://platform.example:8883', keepaliveSeconds: 30, protocolVersion: 5 });
     expect(c.broker).toBeNull();
     expect(c.security).toEqual({ requireSignedCommands: true, platformKeys: [] });
     expect(c.database).toBe(join(dir, 'data', 'agent.db'));
