@@ -8,5 +8,6 @@ export default defineConfig({
     pool: 'forks',
     // Two cores on CI: keep parallelism modest so child processes and brokers are not starved.
     maxWorkers: 2,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
