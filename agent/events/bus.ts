@@ -9,6 +9,8 @@ import type { AgentEvent } from './types.js';
 export interface BusSignals {
   event: [AgentEvent];
   'camera.reachability': [{ camera: string; online: boolean; at: Date }];
+  /** An interrogation found a camera different from its previous snapshot (change reports listen). */
+  'inventory.changed': [{ camera: string; beforeId: number | null; afterId: number; at: Date }];
 }
 
 type Listener<K extends keyof BusSignals> = (...args: BusSignals[K]) => void;

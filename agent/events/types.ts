@@ -7,6 +7,8 @@ export const EVENT_TYPES = [
   'camera.discovered',
   'camera.offline',
   'camera.online',
+  'camera.auth_failed',
+  'camera.auth_restored',
   'clarity.fault',
   'clarity.cleared',
   'config.changed',

@@ -41,4 +41,49 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'inventory: discovered devices, camera presence, interrogation history',
+    up(db) {
+      db.exec(`
+        -- Every device WS-Discovery has heard of, configured or not.
+        CREATE TABLE devices (
+          urn         TEXT PRIMARY KEY,
+          xaddrs      TEXT NOT NULL,        -- JSON array
+          scopes      TEXT NOT NULL,        -- JSON array
+          types       TEXT NOT NULL,        -- JSON array
+          camera_id   TEXT,                 -- the configured camera it is, if any
+          first_seen  TEXT NOT NULL,
+          last_seen   TEXT NOT NULL,
+          reported_at TEXT,                 -- when camera.discovered went out for it
+          gone_at     TEXT                  -- a Bye was heard (cleared when it is seen again)
+        ) STRICT;
+
+        -- What the agent believes now about each configured camera.
+        CREATE TABLE camera_state (
+          camera_id            TEXT PRIMARY KEY,
+          urn                  TEXT,
+          online               INTEGER,     -- NULL = not known yet
+          since                TEXT,        -- when online last changed
+          consecutive_failures INTEGER NOT NULL DEFAULT 0,
+          auth_failed          INTEGER NOT NULL DEFAULT 0,
+          last_seen            TEXT,
+          last_error_code      TEXT,
+          last_error           TEXT,
+          time_offset_ms       INTEGER,
+          snapshot_id          INTEGER      -- latest inventory_snapshots row
+        ) STRICT;
+
+        -- Interrogation history: a row only when the camera differs from its previous row.
+        CREATE TABLE inventory_snapshots (
+          id        INTEGER PRIMARY KEY,
+          camera_id TEXT NOT NULL,
+          taken_at  TEXT NOT NULL,
+          hash      TEXT NOT NULL,
+          record    TEXT NOT NULL           -- JSON InventoryRecord
+        ) STRICT;
+        CREATE INDEX inventory_snapshots_by_camera ON inventory_snapshots (camera_id, id);
+      `);
+    },
+  },
 ];

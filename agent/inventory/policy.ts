@@ -1,0 +1,156 @@
+// Inventory decisions, pure: no I/O, no clock (time comes in as arguments).
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.js';
+
+/** What an interrogation learned about a camera, minus everything that changes by itself. */
+export interface InventoryRecord {
+  identity: { manufacturer: string; model: string; firmware: string; serial: string; hardwareId: string };
+  hostname: string | null;
+  network: { name: string | null; mac: string | null; ipv4: string[]; dhcp: boolean | null; enabled: boolean }[];
+  scopes: string[];
+  profiles: {
+    token: string;
+    name: string;
+    videoSourceToken: string | null;
+    encoder: { encoding: string; width: number; height: number; fps: number | null; bitrate: number | null; gop: number | null; quality: number | null; profile: string | null } | null;
+    streamUri: string | null;
+    snapshotUri: string | null;
+  }[];
+  imaging: Record<string, Record<string, string | number | boolean>>;
+}
+
+/**
+ * Canonical, ordered form of a record: lists sorted where their order carries no meaning
+ * (scopes, interfaces, addresses), so the same camera always hashes the same.
+ */
+export function canonicalRecord(r: InventoryRecord): InventoryRecord {
+  return {
+    identity: { ...r.identity },
+    hostname: r.hostname,
+    network: [...r.network]
+      .map((n) => ({ ...n, ipv4: [...n.ipv4].sort() }))
+      .sort((a, b) => `${a.mac}|${a.name}`.localeCompare(`${b.mac}|${b.name}`)),
+    scopes: [...new Set(r.scopes)].sort(),
+    profiles: [...r.profiles].sort((a, b) => a.token.localeCompare(b.token)),
+    imaging: r.imaging,
+  };
+}
+
+/** sha256 of the RFC 8785 canonical JSON of the canonical record. */
+export function recordHash(r: InventoryRecord): string {
+  return createHash('sha256').update(canonicalJson(canonicalRecord(r))).digest('hex');
+}
+
+/** What the agent believes about a camera's reachability, kept between interrogations. */
+export interface PresenceState {
+  online: boolean | null; // null = not yet known
+  consecutiveFailures: number;
+  authFailed: boolean;
+}
+
+export type InterrogationOutcome =
+  | { ok: true }
+  | { ok: false; code: 'unreachable' | 'timeout' | 'unauthorized' | 'protocol' | 'too_large' | 'fault' };
+
+export interface PresenceDecision {
+  next: PresenceState;
+  /** Events to raise for this transition (at most one per kind). */
+  events: ('camera.online' | 'camera.offline' | 'camera.auth_failed' | 'camera.auth_restored')[];
+}
+
+/**
+ * A camera is offline after `offlineAfter` consecutive failures to reach it (GB/T 28181
+ * counts three missed keepalives), and online again at the first answer. A camera that
+ * answers but refuses our password is reachable: that is an authentication problem for
+ * the technician, not an outage.
+ */
+export function decidePresence(prev: PresenceState, outcome: InterrogationOutcome, offlineAfter: number): PresenceDecision {
+  const events: PresenceDecision['events'] = [];
+  if (outcome.ok || outcome.code === 'unauthorized' || outcome.code === 'fault') {
+    const authFailed = !outcome.ok && outcome.code === 'unauthorized';
+    if (prev.online !== true) events.push('camera.online');
+    if (authFailed && !prev.authFailed) events.push('camera.auth_failed');
+    if (!authFailed && prev.authFailed) events.push('camera.auth_restored');
+    // A first-ever contact is not news on the platform: only a return from offline is.
+    const filtered = prev.online === null ? events.filter((e) => e !== 'camera.online') : events;
+    return { next: { online: true, consecutiveFailures: 0, authFailed }, events: filtered };
+  }
+  const failures = prev.consecutiveFailures + 1;
+  if (failures >= offlineAfter && prev.online !== false) {
+    return { next: { online: false, consecutiveFailures: failures, authFailed: prev.authFailed }, events: ['camera.offline'] };
+  }
+  return { next: { ...prev, consecutiveFailures: failures }, events };
+}
+
+/** When to interrogate a camera next: failing cameras are re-checked at the monitor pace. */
+export function nextInterrogationDelayMs(state: PresenceState, intervals: { inventoryMs: number; retryMs: number }): number {
+  return state.online === false || state.consecutiveFailures > 0 ? intervals.retryMs : intervals.inventoryMs;
+}
+
+/** A device found by WS-Discovery. */
+export interface SeenDevice {
+  urn: string;
+  xaddrs: string[];
+}
+
+/** A configured camera, as far as matching it to a discovered device needs. */
+export interface ConfiguredCamera {
+  id: string;
+  url: string;
+  /** The device URN learned from an earlier match, if any. */
+  urn: string | null;
+}
+
+function endpoint(url: string): string | null {
+  try {
+    const u = new URL(url);
+    const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+    return `${u.hostname.toLowerCase()}:${port}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Matches discovered devices to configured cameras: by the URN learned before, else by
+ * the host:port of a device service address. Returns the camera id per URN, or null for
+ * a device nobody configured (a camera the operator has not filed — worth reporting).
+ */
+export function matchDevices(devices: SeenDevice[], cameras: ConfiguredCamera[]): Map<string, string | null> {
+  const byUrn = new Map(cameras.filter((c) => c.urn).map((c) => [c.urn as string, c.id]));
+  const byEndpoint = new Map<string, string>();
+  for (const c of cameras) {
+    const e = endpoint(c.url);
+    if (e) byEndpoint.set(e, c.id);
+  }
+  const out = new Map<string, string | null>();
+  for (const d of devices) {
+    let id = byUrn.get(d.urn) ?? null;
+    if (!id) {
+      for (const x of d.xaddrs) {
+        const e = endpoint(x);
+        const hit = e ? byEndpoint.get(e) : undefined;
+        if (hit) {
+          id = hit;
+          break;
+        }
+      }
+    }
+    out.set(d.urn, id);
+  }
+  return out;
+}
+
+/** Field-level differences between two records, for the log and the change report. */
+export function diffRecords(before: unknown, after: unknown, path = ''): { path: string; before: unknown; after: unknown }[] {
+  if (Object.is(before, after)) return [];
+  const bothObjects = typeof before === 'object' && before !== null && typeof after === 'object' && after !== null;
+  if (!bothObjects || Array.isArray(before) !== Array.isArray(after)) return [{ path: path || '.', before, after }];
+  const keys = new Set([...Object.keys(before as object), ...Object.keys(after as object)]);
+  const out: { path: string; before: unknown; after: unknown }[] = [];
+  for (const k of [...keys].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
+    const sub = Array.isArray(before) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+    out.push(...diffRecords((before as Record<string, unknown>)[k], (after as Record<string, unknown>)[k], sub));
+  }
+  return out;
+}

@@ -1,0 +1,256 @@
+import type { Logger } from '../../drivers/log/logger.js';
+import type { Database } from '../../drivers/store/index.js';
+import type { CameraConfig } from '../config/types.js';
+import type { EventBus, EventRecorder, NewEvent } from '../events/index.js';
+import { mapBounded } from '../lifecycle/bounded.js';
+import type { Service } from '../lifecycle/service.js';
+import { decidePresence, diffRecords, matchDevices, nextInterrogationDelayMs, recordHash, type InterrogationOutcome } from './policy.js';
+import { cameraErrorCode, recordFromReport, type CameraInterrogator, type HeardDevice, type InterrogationReport } from './ports.js';
+import { InventoryStore, type DeviceRow } from './store.js';
+
+export interface DiscoveryPort {
+  /** One WS-Discovery round; resolves with what answered. */
+  probe(signal: AbortSignal): Promise<HeardDevice[]>;
+  intervalMs: number;
+}
+
+/** Hello/Bye while running (drivers/discovery DiscoveryListener). */
+export interface AnnouncementPort {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  on(event: 'hello', l: (d: HeardDevice) => void): unknown;
+  on(event: 'bye', l: (d: { urn: string }) => void): unknown;
+  on(event: 'error', l: (e: Error) => void): unknown;
+}
+
+export interface InventoryDeps {
+  db: Database;
+  recorder: EventRecorder;
+  bus: EventBus;
+  logger: Logger;
+  now: () => Date;
+  cameras: CameraConfig[];
+  interrogator: (camera: CameraConfig) => CameraInterrogator;
+  discovery: DiscoveryPort | null;
+  announcements?: AnnouncementPort | null;
+  intervals: { inventoryMs: number; retryMs: number };
+  offlineAfter: number;
+  concurrency: number;
+  /** Scheduler resolution; tests shorten it. */
+  tickMs?: number;
+}
+
+/**
+ * Knows what each camera is: interrogates configured cameras (bounded concurrency),
+ * keeps their history, tracks reachability, and reconciles them with what WS-Discovery
+ * hears — an unconfigured camera on the site network is reported, since it is unfiled.
+ */
+export class InventoryService implements Service {
+  readonly name = 'inventory';
+  private readonly store: InventoryStore;
+  private readonly due = new Map<string, number>();
+  private readonly inFlight = new Set<string>();
+  private nextDiscoveryAt = 0;
+  private discovering = false;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private abort = new AbortController();
+
+  constructor(private readonly deps: InventoryDeps) {
+    this.store = new InventoryStore(deps.db);
+  }
+
+  async start(): Promise<void> {
+    const t = this.deps.now().getTime();
+    for (const c of this.deps.cameras) this.due.set(c.id, t);
+    this.nextDiscoveryAt = t;
+    const ann = this.deps.announcements;
+    if (ann) {
+      ann.on('hello', (d) => this.safely('hello', () => this.heard([d])));
+      ann.on('bye', (d) => this.safely('bye', () => this.bye(d.urn)));
+      ann.on('error', (err) => this.deps.logger.warn({ err }, 'WS-Discovery announcements unavailable'));
+      await ann.start().catch((err: unknown) => this.deps.logger.warn({ err }, 'cannot listen for WS-Discovery Hello/Bye; periodic probes continue'));
+    }
+    this.timer = setInterval(() => this.tick(), this.deps.tickMs ?? 1000);
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.deps.announcements?.stop().catch(() => {});
+  }
+
+  /** Interrogates every configured camera once (the CLI, tests). */
+  async interrogateAll(): Promise<void> {
+    await mapBounded(this.deps.cameras, this.deps.concurrency, (c) => this.interrogate(c));
+  }
+
+  /** One discovery round now (the CLI, tests). */
+  async discoverNow(): Promise<void> {
+    if (!this.deps.discovery || this.discovering) return;
+    this.discovering = true;
+    try {
+      const devices = await this.deps.discovery.probe(this.abort.signal);
+      if (!this.stopped) this.heard(devices);
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'WS-Discovery round failed');
+    } finally {
+      this.discovering = false;
+    }
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const t = this.deps.now().getTime();
+    const ready = this.deps.cameras.filter((c) => !this.inFlight.has(c.id) && (this.due.get(c.id) ?? 0) <= t);
+    const room = this.deps.concurrency - this.inFlight.size;
+    for (const camera of ready.slice(0, Math.max(0, room))) {
+      void this.interrogate(camera);
+    }
+    if (this.deps.discovery && t >= this.nextDiscoveryAt) {
+      this.nextDiscoveryAt = t + this.deps.discovery.intervalMs;
+      void this.discoverNow();
+    }
+  }
+
+  private async interrogate(camera: CameraConfig): Promise<void> {
+    if (this.inFlight.has(camera.id) || this.stopped) return;
+    this.inFlight.add(camera.id);
+    let report: InterrogationReport | null = null;
+    let outcome: InterrogationOutcome;
+    let error: unknown = null;
+    try {
+      report = await this.deps.interrogator(camera).interrogate();
+      outcome = { ok: true };
+    } catch (err) {
+      error = err;
+      outcome = { ok: false, code: cameraErrorCode(err) };
+    } finally {
+      this.inFlight.delete(camera.id);
+    }
+    if (this.stopped) return;
+    this.safely(`interrogation result of ${camera.id}`, () => this.record(camera, outcome, report, error));
+  }
+
+  private record(camera: CameraConfig, outcome: InterrogationOutcome, report: InterrogationReport | null, error: unknown): void {
+    const { now, logger, offlineAfter } = this.deps;
+    const at = now();
+    const iso = at.toISOString();
+    let changed: { beforeId: number | null; afterId: number } | null = null;
+    this.deps.recorder.withFact((append) => {
+      const state = this.store.cameraState(camera.id);
+      const decision = decidePresence(state.presence, outcome, offlineAfter);
+      const wasOnline = state.presence.online;
+      for (const type of decision.events) append(presenceEvent(type, camera.id, state.since, iso, outcome, error));
+      const next = { ...state, presence: decision.next };
+      if (decision.next.online !== wasOnline) next.since = iso;
+      if (outcome.ok && report) {
+        next.lastSeen = iso;
+        next.lastErrorCode = null;
+        next.lastError = null;
+        next.timeOffsetMs = Math.round(report.time.offsetMs);
+        const record = recordFromReport(report);
+        const hash = recordHash(record);
+        const latest = this.store.latestSnapshot(camera.id);
+        if (!latest || latest.hash !== hash) {
+          next.snapshotId = this.store.addSnapshot(camera.id, iso, hash, record);
+          if (latest) {
+            changed = { beforeId: latest.id, afterId: next.snapshotId };
+            logger.info({ camera: camera.id, changes: diffRecords(latest.record, record).slice(0, 20) }, 'camera configuration differs from its last snapshot');
+          }
+        }
+        if (report.partial.length > 0) logger.debug({ camera: camera.id, partial: report.partial }, 'parts of the interrogation failed');
+      } else if (!outcome.ok) {
+        next.lastErrorCode = outcome.code;
+        next.lastError = errorMessage(error);
+        if (outcome.code === 'unauthorized' || outcome.code === 'fault') next.lastSeen = iso;
+      }
+      this.store.saveCameraState(next);
+      this.due.set(camera.id, at.getTime() + nextInterrogationDelayMs(decision.next, this.deps.intervals));
+      if (decision.events.length > 0) logger.info({ camera: camera.id, events: decision.events, error: next.lastErrorCode }, 'camera presence changed');
+    });
+    const c = changed as { beforeId: number | null; afterId: number } | null;
+    if (c) this.deps.bus.emit('inventory.changed', { camera: camera.id, beforeId: c.beforeId, afterId: c.afterId, at });
+  }
+
+  /** Devices from a probe round or a Hello. */
+  private heard(devices: HeardDevice[]): void {
+    const iso = this.deps.now().toISOString();
+    const configured = this.deps.cameras.map((c) => ({ id: c.id, url: c.onvif.url, urn: this.store.cameraState(c.id).urn }));
+    const matches = matchDevices(devices, configured);
+    const fresh: DeviceRow[] = [];
+    this.deps.recorder.withFact((append) => {
+      for (const d of devices) {
+        const prev = this.store.device(d.urn);
+        const cameraId = matches.get(d.urn) ?? null;
+        const row: DeviceRow = {
+          urn: d.urn,
+          xaddrs: d.xaddrs,
+          scopes: d.scopes,
+          types: d.types,
+          cameraId,
+          firstSeen: prev?.firstSeen ?? iso,
+          lastSeen: iso,
+          reportedAt: prev?.reportedAt ?? null,
+          goneAt: null,
+        };
+        if (cameraId === null && row.reportedAt === null) {
+          // A camera nobody configured: it is on the site's network but not in the filing.
+          append({ type: 'camera.discovered', severity: 'warning', data: { urn: d.urn, xaddrs: d.xaddrs, scopes: d.scopes, types: d.types, configured: false } });
+          row.reportedAt = iso;
+          fresh.push(row);
+        }
+        if (cameraId !== null) {
+          const state = this.store.cameraState(cameraId);
+          if (state.urn !== d.urn) this.store.saveCameraState({ ...state, urn: d.urn });
+        }
+        this.store.saveDevice(row);
+      }
+    });
+    if (fresh.length > 0) this.deps.logger.warn({ devices: fresh.map((d) => ({ urn: d.urn, xaddrs: d.xaddrs })) }, 'found ONVIF devices that are not configured');
+  }
+
+  private bye(urn: string): void {
+    const prev = this.store.device(urn);
+    if (!prev) return;
+    this.store.saveDevice({ ...prev, goneAt: this.deps.now().toISOString() });
+    // A configured camera saying goodbye is re-checked now rather than at its next turn.
+    if (prev.cameraId) this.due.set(prev.cameraId, 0);
+  }
+
+  private safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.deps.logger.error({ err, what }, 'inventory step failed');
+    }
+  }
+}
+
+function presenceEvent(
+  type: 'camera.online' | 'camera.offline' | 'camera.auth_failed' | 'camera.auth_restored',
+  camera: string,
+  since: string | null,
+  at: string,
+  outcome: InterrogationOutcome,
+  error: unknown,
+): NewEvent {
+  switch (type) {
+    case 'camera.offline':
+      return { type, severity: 'warning', camera, data: { onlineSince: since, error: outcome.ok ? null : outcome.code, message: errorMessage(error) } };
+    case 'camera.online':
+      return { type, severity: 'info', camera, data: { offlineSince: since, downtimeMs: since ? Date.parse(at) - Date.parse(since) : null } };
+    case 'camera.auth_failed':
+      return { type, severity: 'warning', camera, data: { message: 'the camera refuses the configured credentials', hint: `check cameras[id=${camera}].onvif.username/password` } };
+    case 'camera.auth_restored':
+      return { type, severity: 'info', camera, data: {} };
+  }
+}
+
+function errorMessage(err: unknown): string | null {
+  if (err === null || err === undefined) return null;
+  return err instanceof Error ? err.message : String(err);
+}
