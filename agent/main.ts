@@ -1,10 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { DiscoveryListener, probe } from '../drivers/discovery/index.js';
 import type { SdNotifier } from '../drivers/host/sd-notify.js';
+import { OnvifClient } from '../drivers/onvif/index.js';
 import type { Logger } from '../drivers/log/logger.js';
 import { MqttConnection, startEmbeddedBroker, type EmbeddedBroker } from '../drivers/mqtt/index.js';
 import { migrations, openStore, type Database } from '../drivers/store/index.js';
-import type { AgentConfig } from './config/types.js';
+import type { AgentConfig, CameraConfig } from './config/types.js';
 import { EventBus, EventRecorder, Outbox } from './events/index.js';
+import type { CameraInterrogator, HeardDevice } from './inventory/ports.js';
+import { InventoryService, type AnnouncementPort, type DiscoveryPort } from './inventory/service.js';
 import { withDeadline, type Service } from './lifecycle/service.js';
 import { WatchdogService } from './lifecycle/watchdog.js';
 import { presencePayload } from './linkage/presence.js';
@@ -24,6 +28,8 @@ export interface AgentDeps {
   notifier?: SdNotifier;
   /** Reconnect delays for the broker link (tests shorten them). */
   mqttBackoffMs?: number[];
+  /** Per-call deadline of ONVIF requests (tests shorten it). */
+  onvifTimeoutMs?: number;
 }
 
 export interface RunningAgent {
@@ -92,6 +98,22 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     const services: Service[] = [
       new LinkageService({ site, connection, outbox, logger: logger.child({ component: 'linkage' }), now, agentVersion, bootId }),
     ];
+    services.push(
+      new InventoryService({
+        db,
+        recorder,
+        bus,
+        logger: logger.child({ component: 'inventory' }),
+        now,
+        cameras: config.cameras,
+        interrogator: cameraInterrogators(deps.onvifTimeoutMs),
+        discovery: config.discovery.enabled ? discoveryPort(config) : null,
+        announcements: config.discovery.enabled && config.discovery.announcements ? announcementPort(config, logger) : null,
+        intervals: { inventoryMs: config.discovery.intervalSeconds * 1000, retryMs: config.monitor.intervalSeconds * 1000 },
+        offlineAfter: 3,
+        concurrency: 8,
+      }),
+    );
     if (deps.notifier) services.push(new WatchdogService({ notifier: deps.notifier, db }));
     for (const service of services) {
       await service.start(abort.signal);
@@ -152,6 +174,52 @@ async function runCleanups(cleanups: { name: string; run: () => Promise<void> | 
     }
   }
   cleanups.length = 0;
+}
+
+/** One ONVIF client per camera, kept so its measured clock offset is reused. */
+function cameraInterrogators(timeoutMs: number | undefined): (camera: CameraConfig) => CameraInterrogator {
+  const clients = new Map<string, OnvifClient>();
+  return (camera) => {
+    let client = clients.get(camera.id);
+    if (!client) {
+      client = new OnvifClient({
+        url: camera.onvif.url,
+        ...(camera.onvif.username !== undefined ? { username: camera.onvif.username } : {}),
+        ...(camera.onvif.password !== undefined ? { password: camera.onvif.password } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      });
+      clients.set(camera.id, client);
+    }
+    return client;
+  };
+}
+
+function discoveryPort(config: AgentConfig): DiscoveryPort {
+  const targets = config.discovery.targets.map((t) => {
+    const [host, port] = t.split(':');
+    return { host: host as string, port: port ? Number(port) : config.discovery.port };
+  });
+  return {
+    intervalMs: config.discovery.intervalSeconds * 1000,
+    async probe(signal): Promise<HeardDevice[]> {
+      const result = await probe({
+        timeoutMs: 3000,
+        port: config.discovery.port,
+        unicastTargets: targets,
+        signal,
+        ...(config.discovery.interface ? { interface: config.discovery.interface } : {}),
+      });
+      return result.devices;
+    },
+  };
+}
+
+function announcementPort(config: AgentConfig, logger: Logger): AnnouncementPort {
+  return new DiscoveryListener({
+    port: config.discovery.port,
+    logger: logger.child({ component: 'discovery' }),
+    ...(config.discovery.interface ? { interface: config.discovery.interface } : {}),
+  });
 }
 
 function splitHostPort(listen: string): { host: string; port: number } {

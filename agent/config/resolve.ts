@@ -72,6 +72,9 @@ export function resolveConfig({ raw, source, baseDir, sink, ctx }: ResolveInput)
     discovery: {
       enabled: cfg.discovery.enabled,
       intervalSeconds: cfg.discovery.intervalSeconds,
+      port: cfg.discovery.port,
+      targets: cfg.discovery.targets,
+      announcements: cfg.discovery.announcements,
       ...(cfg.discovery.interface !== undefined ? { interface: cfg.discovery.interface } : {}),
     },
     cameras,

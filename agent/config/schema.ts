@@ -171,6 +171,12 @@ const discoverySchema = z
     enabled: z.boolean().default(true).describe('Look for ONVIF cameras with WS-Discovery.'),
     intervalSeconds: count(1).default(300).describe('Seconds between discovery rounds.'),
     interface: text().optional().describe('Network interface to probe on. Default: all.'),
+    port: count(1, 65535).default(3702).describe('WS-Discovery UDP port (3702 by the standard).'),
+    targets: z
+      .array(text().regex(/^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$/, { message: 'must be an IPv4 address, optionally with :PORT' }))
+      .default([])
+      .describe('IPv4 addresses (optionally :PORT) to probe by unicast too: cameras behind a router, where multicast does not reach.'),
+    announcements: z.boolean().default(true).describe('Listen for Hello/Bye announcements between rounds.'),
   })
   .describe('Finding cameras on the local network.');
 

@@ -63,7 +63,8 @@ export interface AgentConfig {
   /** root is absolute; maxBytes null = the whole filesystem. */
   storage: { root: string; maxBytes: number | null };
   retention: { floorDays: number; ceilingDays: number };
-  discovery: { enabled: boolean; intervalSeconds: number; interface?: string };
+  /** targets: extra unicast probe addresses, HOST or HOST:PORT. */
+  discovery: { enabled: boolean; intervalSeconds: number; interface?: string; port: number; targets: string[]; announcements: boolean };
   cameras: CameraConfig[];
   monitor: { intervalSeconds: number };
   console: { listen: string; language: 'zh-CN' | 'en' };

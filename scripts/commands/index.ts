@@ -1,11 +1,13 @@
 import type { Command } from '../cli/command.js';
 import { simulateCommand } from './simulate.js';
+import { discoverCommand } from './discover.js';
 import { runCommand } from './run.js';
 import { validateConfigCommand } from './validate-config.js';
 
 // Every `cea` sub-command, in the order `cea help` lists them.
 export const commands: Command[] = [
   runCommand,
+  discoverCommand,
   validateConfigCommand,
   simulateCommand,
 ];

@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfigObject } from '../../agent/config/index.js';
+import type { AgentConfig } from '../../agent/config/types.js';
+import type { AgentEvent } from '../../agent/events/index.js';
+import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { silentLogger } from '../../drivers/log/logger.js';
+import { startFleet, type Fleet } from '../fakes/onvif-camera/index.js';
+import { startTestBroker, subscribe, waitFor } from '../helpers/broker.js';
+import { makeTempDir } from '../helpers/tmp.js';
+
+// The inventory as wired in the agent, against simulated cameras speaking real SOAP and
+// WS-Discovery on 127.0.0.1, and a real broker receiving the events.
+
+const SITE = 'site-inv';
+
+function agentConfig(dir: string, brokerUrl: string, fleet: Fleet, configured: { id: string; password?: string }[]): AgentConfig {
+  const loaded = resolveConfigObject(
+    {
+      site: { id: SITE, name: 'Inventory test', timezone: 'Asia/Shanghai' },
+      profile: 'liaoning-2008',
+      mqtt: { url: brokerUrl, keepaliveSeconds: 5, protocolVersion: 4 },
+      security: { requireSignedCommands: false, platformKeys: [] },
+      database: `${dir}/agent.db`,
+      storage: { root: `${dir}/recordings` },
+      discovery: { enabled: true, intervalSeconds: 1, targets: [`127.0.0.1:${fleet.discoveryPort}`], announcements: false },
+      monitor: { intervalSeconds: 1 },
+      cameras: configured.map(({ id, password }) => {
+        const cam = fleet.camera(id)!;
+        return {
+          id,
+          name: id,
+          onvif: { url: cam.deviceServiceUrl, username: cam.username, password: password ?? cam.password },
+          location: { kind: 'street', description: id },
+          record: false,
+        };
+      }),
+    },
+    '<test>',
+    { env: {}, cwd: dir },
+  );
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+  return loaded.config;
+}
+
+describe('camera inventory', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function setup(specs: Parameters<typeof startFleet>[0], configured: { id: string; password?: string }[]) {
+    const tmp = makeTempDir();
+    cleanups.push(tmp.remove);
+    const broker = await startTestBroker();
+    cleanups.push(() => broker.close());
+    const fleet = await startFleet(specs, { discovery: { port: 0, maxDelayMs: 0 } });
+    cleanups.push(() => fleet.stop());
+    const sub = await subscribe(broker.url, `psv/v1/${SITE}/event`);
+    cleanups.push(() => sub.client.endAsync());
+    const agent: RunningAgent = await startAgent({
+      config: agentConfig(tmp.dir, broker.url, fleet, configured),
+      logger: silentLogger(),
+      now: () => new Date(),
+      agentVersion: '0.0.0-test',
+      mqttBackoffMs: [100],
+      onvifTimeoutMs: 1500,
+    });
+    cleanups.push(() => agent.stop('test done'));
+    const events = () => sub.messages.map((m) => JSON.parse(m.payload) as AgentEvent);
+    return { agent, fleet, events };
+  }
+
+  it('interrogates configured cameras exactly, reports strangers once, and flags a wrong password', async () => {
+    const { agent, fleet, events } = await setup(
+      [
+        { id: 'gate', firmware: '5.50', serial: '00012345678901234567', manufacturer: 'Acme Vision', model: 'AV-2000' },
+        { id: 'yard', password: 'the-real-one' },
+        { id: 'stranger' },
+      ],
+      [{ id: 'gate' }, { id: 'yard', password: 'a-wrong-one' }],
+    );
+    await waitFor('a snapshot of gate', () => countRows(agent, "SELECT count(*) FROM inventory_snapshots WHERE camera_id = 'gate'") === 1, 15_000);
+    const snap = agent.db.prepare("SELECT record FROM inventory_snapshots WHERE camera_id = 'gate'").pluck().get() as string;
+    const record = JSON.parse(snap) as { identity: Record<string, string>; profiles: { encoder: { width: number } | null; streamUri: string | null }[] };
+    expect(record.identity).toMatchObject({ firmware: '5.50', serial: '00012345678901234567', manufacturer: 'Acme Vision', model: 'AV-2000' });
+    expect(record.profiles.length).toBeGreaterThan(0);
+    expect(record.profiles[0]?.encoder?.width).toBeGreaterThan(0);
+    expect(record.profiles[0]?.streamUri).toMatch(/^rtsp:\/\//);
+
+    await waitFor('the stranger reported and yard flagged', () =>
+      events().some((e) => e.type === 'camera.discovered') && events().some((e) => e.type === 'camera.auth_failed'), 15_000);
+    // Several discovery rounds later, still one report per stranger.
+    await new Promise((r) => setTimeout(r, 2500));
+    const discovered = events().filter((e) => e.type === 'camera.discovered');
+    expect(discovered).toHaveLength(1);
+    expect(discovered[0]!.data).toMatchObject({ urn: fleet.camera('stranger')!.urn, configured: false });
+    expect(events().filter((e) => e.type === 'camera.auth_failed').map((e) => e.camera)).toEqual(['yard']);
+    // Discovery matched the configured ones to their URNs.
+    expect(agent.db.prepare("SELECT urn FROM camera_state WHERE camera_id = 'gate'").pluck().get()).toBe(fleet.camera('gate')!.urn);
+  });
+
+  it('keeps a new snapshot only when the camera changed, and reports it offline and back', async () => {
+    const { agent, fleet, events } = await setup([{ id: 'gate' }], [{ id: 'gate' }]);
+    await waitFor('first snapshot', () => countRows(agent, 'SELECT count(*) FROM inventory_snapshots') === 1, 15_000);
+    await new Promise((r) => setTimeout(r, 2500)); // re-interrogated at least once: nothing changed
+    expect(countRows(agent, 'SELECT count(*) FROM inventory_snapshots')).toBe(1);
+
+    fleet.camera('gate')!.setConfig({ width: 640, height: 360 });
+    await waitFor('a second snapshot after the resolution change', () => countRows(agent, 'SELECT count(*) FROM inventory_snapshots') === 2, 15_000);
+
+    await fleet.camera('gate')!.setFailure('offline', true);
+    await waitFor('camera.offline', () => events().some((e) => e.type === 'camera.offline'), 20_000);
+    await fleet.camera('gate')!.setFailure('offline', false);
+    await waitFor('camera.online', () => events().some((e) => e.type === 'camera.online'), 20_000);
+    const presence = events().filter((e) => e.camera === 'gate' && e.type.startsWith('camera.o')).map((e) => e.type);
+    expect(presence).toEqual(['camera.offline', 'camera.online']);
+  });
+});
+
+function countRows(agent: RunningAgent, sql: string): number {
+  return agent.db.prepare(sql).pluck().get() as number;
+}
