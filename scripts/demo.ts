@@ -17,10 +17,13 @@ const DEMO_CAMERAS: (SimulatedCameraSpec & { description: string })[] = [
     id: 'side-door',
     name: 'Side door',
     condition: 'ok',
-    flap: { offlineMs: 20_000, onlineMs: 40_000 },
+    flap: { offlineMs: 45_000, onlineMs: 45_000 },
     description: 'Side door (drops off the network and comes back)',
   },
 ];
+
+// On the network but not in the config: the agent reports it (an unfiled camera).
+const UNCONFIGURED: SimulatedCameraSpec = { id: 'storeroom', name: 'Storeroom (not configured)', condition: 'ok' };
 
 export interface Demo {
   config: AgentConfig;
@@ -30,7 +33,7 @@ export interface Demo {
 }
 
 export async function startDemo(opts: { cwd: string; env: NodeJS.ProcessEnv; logger: Logger }): Promise<Demo> {
-  const fleet = await startFleet(DEMO_CAMERAS, { host: '127.0.0.1', discovery: { port: 0 }, logger: opts.logger });
+  const fleet = await startFleet([...DEMO_CAMERAS, UNCONFIGURED], { host: '127.0.0.1', discovery: { port: 0 }, logger: opts.logger });
   try {
     const port = (await portIsFree('127.0.0.1', DEMO_BROKER_PORT)) ? DEMO_BROKER_PORT : 0;
     if (port === 0) {
@@ -45,15 +48,16 @@ export async function startDemo(opts: { cwd: string; env: NodeJS.ProcessEnv; log
       database: 'data/agent.db',
       storage: { root: 'data/recordings', maxBytes: null },
       retention: { floorDays: 15, ceilingDays: 30 },
-      discovery: { enabled: false, intervalSeconds: 300 },
-      cameras: fleet.cameras.map((cam, i) => ({
+      // Unicast to the simulator's responder: works on any machine, multicast or not.
+      discovery: { enabled: true, intervalSeconds: 10, targets: [`127.0.0.1:${fleet.discoveryPort}`], announcements: false },
+      cameras: fleet.cameras.slice(0, DEMO_CAMERAS.length).map((cam, i) => ({
         id: cam.id,
         name: DEMO_CAMERAS[i]?.name ?? cam.id,
         onvif: { url: cam.deviceServiceUrl, username: cam.username, password: cam.password },
         location: { kind: 'public_area', description: DEMO_CAMERAS[i]?.description ?? '' },
         record: false,
       })),
-      monitor: { intervalSeconds: 10 },
+      monitor: { intervalSeconds: 5 },
       console: { listen: '127.0.0.1:8080', language: 'zh-CN' },
     };
     const loaded = resolveConfigObject(raw, '<built-in demo>', { env: opts.env, cwd: opts.cwd });
