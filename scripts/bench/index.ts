@@ -1,0 +1,17 @@
+// `npm run bench [-- NAME [options]]`: runs one benchmark, or all of them.
+import { benchInventory } from './inventory.js';
+
+const benches: Record<string, (argv: string[]) => Promise<void>> = {
+  inventory: benchInventory,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const selected = name && !name.startsWith('--') ? [name] : Object.keys(benches);
+for (const n of selected) {
+  const bench = benches[n];
+  if (!bench) {
+    process.stderr.write(`unknown bench '${n}'; known: ${Object.keys(benches).join(', ')}\n`);
+    process.exit(2);
+  }
+  await bench(name && !name.startsWith('--') ? rest : process.argv.slice(2));
+}
