@@ -86,4 +86,50 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'changes: fingerprints, change reports with working-day deadlines',
+    up(db) {
+      db.exec(`
+        -- The last fingerprint per scope ('site' or 'camera:<id>'): what a change is measured against.
+        CREATE TABLE fingerprints (
+          scope       TEXT PRIMARY KEY,
+          hash        TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,        -- JSON, canonical
+          taken_at    TEXT NOT NULL
+        ) STRICT;
+
+        -- Changes detected but not yet in a report: a burst within the debounce window is one report.
+        CREATE TABLE pending_changes (
+          id          INTEGER PRIMARY KEY,
+          scope       TEXT NOT NULL,
+          detected_at TEXT NOT NULL,
+          diff        TEXT NOT NULL,        -- JSON [{path, before, after}]
+          source      TEXT NOT NULL         -- interrogation | onvif_event | config | agent
+        ) STRICT;
+
+        -- Liaoning Art. 12: every change reported within N working days, tracked until acknowledged.
+        CREATE TABLE change_reports (
+          id              TEXT PRIMARY KEY, -- uuid, the platform's handle (report.ack reportId)
+          number          INTEGER NOT NULL UNIQUE, -- 1, 2, 3 … per site, for people
+          site            TEXT NOT NULL,
+          detected_at     TEXT NOT NULL,    -- first change of the burst
+          created_at      TEXT NOT NULL,
+          changes         TEXT NOT NULL,    -- JSON [{scope, path, before, after}]
+          cameras         TEXT NOT NULL,    -- JSON [cameraId]
+          working_days    INTEGER NOT NULL,
+          deadline        TEXT NOT NULL,    -- YYYY-MM-DD, site time zone
+          calendar_known  INTEGER NOT NULL,
+          state           TEXT NOT NULL CHECK (state IN ('pending', 'reported', 'overdue', 'acknowledged')),
+          event_id        TEXT,             -- the config.changed event that carried it
+          reported_at     TEXT,             -- the broker acknowledged that event (PUBACK)
+          reminded_at     TEXT,             -- the reminder a working day before the deadline
+          overdue_at      TEXT,
+          acknowledged_at TEXT,
+          receipt_no      TEXT
+        ) STRICT;
+        CREATE INDEX change_reports_open ON change_reports (state, deadline);
+      `);
+    },
+  },
 ];
