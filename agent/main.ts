@@ -96,7 +96,16 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     });
 
     const services: Service[] = [
-      new LinkageService({ site, connection, outbox, logger: logger.child({ component: 'linkage' }), now, agentVersion, bootId }),
+      new LinkageService({
+        site,
+        connection,
+        outbox,
+        logger: logger.child({ component: 'linkage' }),
+        now,
+        agentVersion,
+        bootId,
+        onDelivered: (event) => bus.emit('event.delivered', event),
+      }),
     ];
     services.push(
       new InventoryService({

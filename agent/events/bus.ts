@@ -8,6 +8,8 @@ import type { AgentEvent } from './types.js';
  */
 export interface BusSignals {
   event: [AgentEvent];
+  /** The broker acknowledged (PUBACK) this event; it has left the outbox. */
+  'event.delivered': [AgentEvent];
   'camera.reachability': [{ camera: string; online: boolean; at: Date }];
   /** An interrogation found a camera different from its previous snapshot (change reports listen). */
   'inventory.changed': [{ camera: string; beforeId: number | null; afterId: number; at: Date }];

@@ -1,5 +1,6 @@
 import type { Logger } from '../../drivers/log/logger.js';
 import type { Outbox } from './outbox.js';
+import type { AgentEvent } from './types.js';
 
 /** The part of an MQTT connection the publisher needs (MqttConnection satisfies it). */
 export interface EventLink {
@@ -16,6 +17,8 @@ export interface OutboxPublisherDeps {
   logger: Logger;
   /** Events in flight at once; they are sent in seq order on one connection, so order holds. */
   window?: number;
+  /** Told of each event the broker acknowledged (e.g. a change report becomes "reported"). */
+  onDelivered?: (event: AgentEvent) => void;
 }
 
 /**
@@ -92,7 +95,7 @@ export class OutboxPublisher {
         this.deps.link
           .publish(this.deps.topic, JSON.stringify(event), { qos: 1 })
           .then(
-            () => this.delivered(event.seq),
+            () => this.delivered(event),
             (err: unknown) => this.failed(event.seq, err),
           )
           .finally(() => {
@@ -105,12 +108,18 @@ export class OutboxPublisher {
     }
   }
 
-  private delivered(seq: number): void {
+  private delivered(event: AgentEvent): void {
     try {
-      this.deps.outbox.acknowledge(seq);
+      this.deps.outbox.acknowledge(event.seq);
     } catch (err) {
       // The row stays and is sent again later: a duplicate, never a loss.
-      this.deps.logger.warn({ err, seq }, 'could not remove a delivered event from the outbox');
+      this.deps.logger.warn({ err, seq: event.seq }, 'could not remove a delivered event from the outbox');
+      return;
+    }
+    try {
+      this.deps.onDelivered?.(event);
+    } catch (err) {
+      this.deps.logger.error({ err, seq: event.seq }, 'delivery listener failed');
     }
     if (this.failing) {
       this.failing = false;

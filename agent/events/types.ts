@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'clarity.cleared',
   'config.changed',
   'report.overdue',
+  'report.reminder',
   'storage.floor_at_risk',
   'storage.forecast_short',
   'recording.stopped',

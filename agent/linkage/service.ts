@@ -2,6 +2,7 @@ import type { Logger } from '../../drivers/log/logger.js';
 import type { MqttConnection } from '../../drivers/mqtt/index.js';
 import { OutboxPublisher } from '../events/publisher.js';
 import type { Outbox } from '../events/outbox.js';
+import type { AgentEvent } from '../events/types.js';
 import { withDeadline, type Service } from '../lifecycle/service.js';
 import { presencePayload } from './presence.js';
 import { topics } from './topics.js';
@@ -14,6 +15,7 @@ export interface LinkageDeps {
   now: () => Date;
   agentVersion: string;
   bootId: string;
+  onDelivered?: (event: AgentEvent) => void;
 }
 
 /**
@@ -33,6 +35,7 @@ export class LinkageService implements Service {
       link: deps.connection,
       topic: topics.event(deps.site),
       logger: deps.logger,
+      ...(deps.onDelivered ? { onDelivered: deps.onDelivered } : {}),
     });
   }
 
