@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DiscoveryListener, probe } from '../drivers/discovery/index.js';
 import type { SdNotifier } from '../drivers/host/sd-notify.js';
 import { OnvifClient } from '../drivers/onvif/index.js';
@@ -6,6 +8,9 @@ import type { Logger } from '../drivers/log/logger.js';
 import { MqttConnection, startEmbeddedBroker, type EmbeddedBroker } from '../drivers/mqtt/index.js';
 import { migrations, openStore, type Database } from '../drivers/store/index.js';
 import type { AgentConfig, CameraConfig } from './config/types.js';
+import { loadCalendar, localDate, workingDayDeadline, workingDaysBetween } from './calendar/index.js';
+import type { DebouncePolicy } from './changes/policy.js';
+import { ChangeService, type DeadlineCalendar } from './changes/service.js';
 import { EventBus, EventRecorder, Outbox } from './events/index.js';
 import type { CameraInterrogator, HeardDevice } from './inventory/ports.js';
 import { InventoryService, type AnnouncementPort, type DiscoveryPort } from './inventory/service.js';
@@ -30,6 +35,11 @@ export interface AgentDeps {
   mqttBackoffMs?: number[];
   /** Per-call deadline of ONVIF requests (tests shorten it). */
   onvifTimeoutMs?: number;
+  /** How a burst of changes becomes one report (default: a quiet minute, at most 5 min). */
+  changeDebounce?: DebouncePolicy;
+  changeCheckEveryMs?: number;
+  /** Filesystem size under the recordings root, for the site fingerprint (injected: it is I/O). */
+  storageBytes?: (root: string) => number | null;
 }
 
 export interface RunningAgent {
@@ -123,6 +133,34 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         concurrency: 8,
       }),
     );
+    const calendar = siteCalendar(config, logger);
+    services.push(
+      new ChangeService({
+        db,
+        recorder,
+        bus,
+        logger: logger.child({ component: 'changes' }),
+        now,
+        cameras: config.cameras,
+        siteFacts: () => {
+          const bytes = (deps.storageBytes ?? filesystemBytes)(config.storage.root);
+          return {
+            siteId: site,
+            siteName: config.site.name,
+            timezone: config.site.timezone,
+            profile: config.profile.id,
+            retention: { ...config.retention },
+            storage: { maxBytes: config.storage.maxBytes, filesystemGiB: bytes === null ? null : Math.round(bytes / 2 ** 30) },
+            agentVersion,
+          };
+        },
+        calendar,
+        workingDays: config.profile.changeReport.workingDays,
+        debounce: deps.changeDebounce ?? { quietMs: 60_000, maxMs: 300_000 },
+        ...(deps.changeCheckEveryMs !== undefined ? { checkEveryMs: deps.changeCheckEveryMs } : {}),
+        newId,
+      }),
+    );
     if (deps.notifier) services.push(new WatchdogService({ notifier: deps.notifier, db }));
     for (const service of services) {
       await service.start(abort.signal);
@@ -183,6 +221,38 @@ async function runCleanups(cleanups: { name: string; run: () => Promise<void> | 
     }
   }
   cleanups.length = 0;
+}
+
+/** Working days in the site's zone; a broken replacement calendar falls back to the bundled one. */
+function siteCalendar(config: AgentConfig, logger: Logger): DeadlineCalendar {
+  const loaded = loadCalendar({ file: config.calendar.file });
+  for (const e of loaded.errors) logger.error(`calendar: ${e}`);
+  for (const w of loaded.warnings) logger.warn(`calendar: ${w}`);
+  const cal = loaded.calendar;
+  const tz = config.site.timezone;
+  return {
+    deadline: (from, n) => {
+      const d = workingDayDeadline(cal, from, n, tz);
+      return { deadline: d.deadline, calendarKnown: d.calendarKnown };
+    },
+    today: (now) => localDate(now, tz),
+    workingDaysBetween: (from, to) => workingDaysBetween(cal, from, to),
+  };
+}
+
+/** Size of the filesystem holding `root` (the nearest existing parent), or null. */
+function filesystemBytes(root: string): number | null {
+  let dir = root;
+  for (;;) {
+    try {
+      const st = statfsSync(dir);
+      return st.blocks * st.bsize;
+    } catch {
+      const parent = dirname(dir);
+      if (parent === dir) return null;
+      dir = parent;
+    }
+  }
 }
 
 /** One ONVIF client per camera, kept so its measured clock offset is reused. */

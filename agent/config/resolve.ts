@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { loadCalendar } from '../calendar/load.js';
 import { checkEd25519PublicKey, readReferencedFile } from './files.js';
 import type { ConfigPath, IssueSink } from './issues.js';
 import { isLoopbackHost, isWildcardHost, parseListen, type ListenAddress } from './listen.js';
@@ -53,6 +55,8 @@ export function resolveConfig({ raw, source, baseDir, sink, ctx }: ResolveInput)
   const security = resolveSecurity(cfg, fileAt, sink);
   const retention = resolveRetention(cfg, profile, sink);
   const cameras = resolveCameras(cfg, secrets, sink);
+  const filing = resolveFiling(cfg, fileAt, sink);
+  const calendar = resolveCalendar(cfg, fileAt, sink);
 
   if (cfg.discovery.interface !== undefined && !(cfg.discovery.interface in networkInterfaces())) {
     sink.warn(['discovery', 'interface'], `this host has no network interface "${cfg.discovery.interface}"`);
@@ -80,7 +84,22 @@ export function resolveConfig({ raw, source, baseDir, sink, ctx }: ResolveInput)
     cameras,
     monitor: { intervalSeconds: cfg.monitor.intervalSeconds },
     console: { listen: cfg.console.listen, language: cfg.console.language },
+    calendar,
+    filing,
   };
+}
+
+/**
+ * The replacement working-day calendar, checked with the calendar loader. A bad file
+ * is a warning, not an error: the agent keeps running (recording, retention) on the
+ * bundled calendar rather than refuse to start; validate-config shows why.
+ */
+function resolveCalendar(cfg: RawConfig, fileAt: (name: string) => string, sink: IssueSink): AgentConfig['calendar'] {
+  if (cfg.calendar.file === undefined) return { file: null };
+  const file = fileAt(cfg.calendar.file);
+  const loaded = loadCalendar({ file });
+  for (const message of [...loaded.errors, ...loaded.warnings]) sink.warn(['calendar', 'file'], message);
+  return { file };
 }
 
 function resolveProfile(id: string, ctx: LoadContext, sink: IssueSink): JurisdictionProfile | null {
@@ -179,4 +198,40 @@ function resolveCameras(cfg: RawConfig, secrets: SecretContext, sink: IssueSink)
     if (c.purpose !== undefined) camera.purpose = c.purpose;
     return camera;
   });
+}
+
+/**
+ * Filing facts with document paths made absolute. A document that is not there yet is
+ * no config error (the dossier lists it as missing, and the agent runs without it),
+ * but validate-config says so.
+ */
+function resolveFiling(cfg: RawConfig, fileAt: (name: string) => string, sink: IssueSink): AgentConfig['filing'] {
+  const f = cfg.filing;
+  if (f.acceptedOn !== undefined && f.inUseSince !== undefined && f.inUseSince < f.acceptedOn) {
+    sink.warn(['filing', 'inUseSince'], `is before acceptedOn ${f.acceptedOn}; a system may not be used before it passes acceptance (Datong Art. 14)`);
+  }
+  const documents = f.documents.map((d, i) => {
+    const path = fileAt(d.path);
+    const problem = documentProblem(path);
+    if (problem) sink.warn(['filing', 'documents', i, 'path'], `${path} ${problem}; cea dossier lists it as missing`);
+    return { kind: d.kind, path, title: d.title ?? null };
+  });
+  return {
+    acceptedOn: f.acceptedOn ?? null,
+    inUseSince: f.inUseSince ?? null,
+    existingSystem: f.existingSystem,
+    authority: f.authority ?? null,
+    operator: f.operator ?? null,
+    contact: f.contact ?? null,
+    documents,
+    filed: f.filed ? { date: f.filed.date, receiptNo: f.filed.receiptNo ?? null } : null,
+  };
+}
+
+function documentProblem(path: string): string | null {
+  try {
+    return statSync(path).isFile() ? null : 'is not a regular file';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
+  }
 }

@@ -220,6 +220,52 @@ const consoleSchema = z
   })
   .describe('Operator web console.');
 
+const calendarSchema = z
+  .strictObject({
+    file: text()
+      .optional()
+      .describe(
+        'Working-day calendar file replacing the bundled config/calendar/cn-workdays.json (e.g. with a newer State Council notice); relative to the config file. A bad file is reported and the bundled calendar is used.',
+      ),
+  })
+  .describe('Working days for change-report deadlines (Liaoning Art. 12): public holidays and make-up working days.');
+
+/** What the filing dossier attaches (Datong Art. 15 (1)-(5)); the equipment table itself comes from ONVIF. */
+export const FILING_DOCUMENT_KINDS = ['design_scheme', 'contract', 'acceptance_report', 'equipment_list', 'other'] as const;
+
+const isoDay = () => z.iso.date({ message: 'must be a date YYYY-MM-DD' });
+
+const filingSchema = z
+  .strictObject({
+    acceptedOn: isoDay().optional().describe('Date of completion and acceptance (Datong Art. 15 counts the filing period from it).'),
+    inUseSince: isoDay().optional().describe('Date the system went into use (Liaoning Art. 12 counts the filing period from it).'),
+    existingSystem: z
+      .boolean()
+      .default(false)
+      .describe("Built before the measures took effect: the profile's filing.daysExistingSystem applies."),
+    authority: text().optional().describe('The public security organ the system is filed with.'),
+    operator: text().optional().describe('Organisation that builds and uses the system (the filing party).'),
+    contact: text().optional().describe('Contact person and phone for the filing.'),
+    documents: z
+      .array(
+        z.strictObject({
+          kind: z.enum(FILING_DOCUMENT_KINDS).describe(`One of ${FILING_DOCUMENT_KINDS.join(', ')}.`),
+          path: text().describe('The document file; relative to the config file. A missing file is listed as missing in the dossier.'),
+          title: text().optional().describe('Title shown in the dossier. Default: the file name.'),
+        }),
+      )
+      .default([])
+      .describe('Documents attached to the filing dossier by path and SHA-256.'),
+    filed: z
+      .strictObject({
+        date: isoDay().describe('Date the dossier was filed.'),
+        receiptNo: text().optional().describe('Receipt number given by the authority.'),
+      })
+      .optional()
+      .describe('A filing already made.'),
+  })
+  .describe('The filing dossier (Liaoning Art. 12, Datong Art. 15): dates, filing party, documents.');
+
 export const configSchema = z
   .strictObject({
     site: siteSchema,
@@ -237,6 +283,8 @@ export const configSchema = z
     cameras: z.array(cameraSchema).default([]).describe('The cameras of the site; may be empty.'),
     monitor: monitorSchema.prefault({}),
     console: consoleSchema.prefault({}),
+    calendar: calendarSchema.prefault({}),
+    filing: filingSchema.prefault({}),
   })
   .meta({ title: 'camera-edge-agent configuration' });
 

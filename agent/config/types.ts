@@ -68,6 +68,25 @@ export interface AgentConfig {
   cameras: CameraConfig[];
   monitor: { intervalSeconds: number };
   console: { listen: string; language: 'zh-CN' | 'en' };
+  /** file: absolute path of a calendar replacing the bundled one; null = the bundled calendar. */
+  calendar: { file: string | null };
+  filing: FilingConfig;
+}
+
+export type FilingDocumentKind = 'design_scheme' | 'contract' | 'acceptance_report' | 'equipment_list' | 'other';
+
+/** The filing dossier's facts from the config. Dates are YYYY-MM-DD (site calendar); null when not given. */
+export interface FilingConfig {
+  acceptedOn: string | null;
+  inUseSince: string | null;
+  /** Built before the measures took effect (the profile's daysExistingSystem applies). */
+  existingSystem: boolean;
+  authority: string | null;
+  operator: string | null;
+  contact: string | null;
+  /** path is absolute; the file may not exist (the dossier then lists it as missing). */
+  documents: { kind: FilingDocumentKind; path: string; title: string | null }[];
+  filed: { date: string; receiptNo: string | null } | null;
 }
 
 export type LoadResult =

@@ -88,6 +88,11 @@ export class InventoryService implements Service {
     await mapBounded(this.deps.cameras, this.deps.concurrency, (c) => this.interrogate(c));
   }
 
+  /** Asks for a camera to be interrogated at the next tick (e.g. it announced a configuration change). */
+  requestInterrogation(cameraId: string): void {
+    if (this.due.has(cameraId)) this.due.set(cameraId, 0);
+  }
+
   /** One discovery round now (the CLI, tests). */
   async discoverNow(): Promise<void> {
     if (!this.deps.discovery || this.discovering) return;
@@ -157,8 +162,9 @@ export class InventoryService implements Service {
         const latest = this.store.latestSnapshot(camera.id);
         if (!latest || latest.hash !== hash) {
           next.snapshotId = this.store.addSnapshot(camera.id, iso, hash, record);
+          // Also the first snapshot: listeners (change reports) learn the camera's baseline from it.
+          changed = { beforeId: latest?.id ?? null, afterId: next.snapshotId };
           if (latest) {
-            changed = { beforeId: latest.id, afterId: next.snapshotId };
             logger.info({ camera: camera.id, changes: diffRecords(latest.record, record).slice(0, 20) }, 'camera configuration differs from its last snapshot');
           }
         }

@@ -17,6 +17,7 @@ import {
 } from './parse-device.js';
 import { IMAGING_RESPONSES, parseImagingSettings } from './parse-imaging.js';
 import { MEDIA_RESPONSES, parseMediaUri, parseProfiles } from './parse-media.js';
+import { createPullPointSubscription, type PullPointOptions, type PullPointSubscription } from './events.js';
 import { DEFAULT_SNAPSHOT_MAX_BYTES, fetchSnapshot } from './snapshot.js';
 import { NS, xmlEscape } from './soap.js';
 import { SoapTransport, type SoapOperation } from './soap-transport.js';
@@ -67,6 +68,7 @@ export class OnvifClient {
   private readonly resyncAfterMs: number;
   private readonly rewrite: boolean;
   private readonly verifyTls: boolean;
+  private readonly maxBytes: number;
 
   private offsetMs: number | null = null;
   private offsetMeasuredAt: number | null = null;
@@ -98,6 +100,7 @@ export class OnvifClient {
     this.resyncAfterMs = opts.resyncAfterMs ?? DEFAULTS.resyncAfterMs;
     this.rewrite = opts.rewriteXAddrs ?? true;
     this.verifyTls = opts.verifyTls ?? false;
+    this.maxBytes = opts.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
     if (!(this.timeoutMs > 0)) throw new RangeError('timeoutMs must be > 0');
     this.transport = new SoapTransport({
       creds: this.creds,
@@ -234,6 +237,31 @@ export class OnvifClient {
       logger: this.log,
       cached: this.snapshotAuth,
     });
+  }
+
+  /**
+   * ONVIF Events: a PullPoint subscription (see events.ts). A device without an events
+   * service, or without pull points, fails with OnvifError 'fault' (ActionNotSupported):
+   * callers then fall back to polling.
+   */
+  async createPullPointSubscription(opts: PullPointOptions = {}): Promise<PullPointSubscription> {
+    await this.ensureServices();
+    return createPullPointSubscription(
+      {
+        owner: this,
+        eventsUrl: this.services?.events ?? null,
+        creds: this.creds,
+        timeoutMs: this.timeoutMs,
+        maxBytes: this.maxBytes,
+        verifyTls: this.verifyTls,
+        logger: this.log,
+        now: this.now,
+        deviceNow: () => this.now() + (this.offsetMs ?? 0),
+        resyncIfStale: (deadlineAt) => this.resyncIfStale(deadlineAt),
+        reachable: (address) => this.reachableXAddr(address),
+      },
+      opts,
+    );
   }
 
   /**

@@ -3,6 +3,9 @@ import { simulateCommand } from './simulate.js';
 import { discoverCommand } from './discover.js';
 import { runCommand } from './run.js';
 import { validateConfigCommand } from './validate-config.js';
+import { dossierCommand } from './dossier.js';
+import { registerCommand } from './register.js';
+import { deadlineCommand } from './deadline.js';
 
 // Every `cea` sub-command, in the order `cea help` lists them.
 export const commands: Command[] = [
@@ -10,4 +13,7 @@ export const commands: Command[] = [
   discoverCommand,
   validateConfigCommand,
   simulateCommand,
+  dossierCommand,
+  registerCommand,
+  deadlineCommand,
 ];

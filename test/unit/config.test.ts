@@ -188,6 +188,16 @@ describe('loading', () => {
     expect(c.cameras).toEqual([]);
     expect(c.monitor).toEqual({ intervalSeconds: 10 });
     expect(c.console).toEqual({ listen: '127.0.0.1:8080', language: 'zh-CN' });
+    expect(c.filing).toEqual({
+      acceptedOn: null,
+      inUseSince: null,
+      existingSystem: false,
+      authority: null,
+      operator: null,
+      contact: null,
+      documents: [],
+      filed: null,
+    });
   });
 
   test('the base config loads without warnings; cameras get names and prohibited: false', () => {
@@ -202,6 +212,26 @@ describe('loading', () => {
       record: true,
       prohibited: false,
     });
+  });
+
+  test('filing: document paths relative to the config file; a missing document is a warning, a bad date an error', () => {
+    write('filing/contract.pdf', 'signed');
+    const r = load(
+      `${BASE}filing:\n  acceptedOn: 2024-05-20\n  inUseSince: 2024-05-01\n  documents:\n    - { kind: contract, path: filing/contract.pdf }\n    - { kind: design_scheme, path: filing/design.pdf, title: 设计方案 }\n  filed: { date: 2024-06-01 }\n`,
+    );
+    const c = configOf(r);
+    expect(c.filing.documents).toEqual([
+      { kind: 'contract', path: join(dir, 'filing', 'contract.pdf'), title: null },
+      { kind: 'design_scheme', path: join(dir, 'filing', 'design.pdf'), title: '设计方案' },
+    ]);
+    expect(c.filing.filed).toEqual({ date: '2024-06-01', receiptNo: null });
+    expect(r.warnings.map((w) => w.path)).toEqual(['filing.inUseSince', 'filing.documents[1].path']);
+    expect(r.warnings[1]?.message).toMatch(/design\.pdf does not exist; cea dossier lists it as missing/);
+    const bad = `${BASE}filing:\n  acceptedOn: 2024-02-30\n  documents: [{ kind: invoice, path: x.pdf }]\n`;
+    expect(errorsOf(load(bad)).map((e) => [e.path, e.line])).toEqual([
+      ['filing.acceptedOn', posOf(bad, '2024-02-30').line],
+      ['filing.documents[0].kind', posOf(bad, 'invoice').line],
+    ]);
   });
 
   test('the datong profile raises the default floor to its 30 days', () => {

@@ -1,0 +1,41 @@
+// The working-day calendar (Liaoning Art. 12: changes reported within three working days).
+export {
+  DataCalendar,
+  calendarDaysAfter,
+  checkTimeZone,
+  dayOfWeek,
+  describeDay,
+  isDate,
+  isWeekend,
+  localDate,
+  startOfLocalDay,
+  weekdaysOnlyCalendar,
+  type CalendarSource,
+  type CalendarYear,
+  type DayInfo,
+  type DayKind,
+  type HolidayBlock,
+  type MakeUpWorkday,
+  type WorkingDayCalendar,
+} from './calendar.js';
+export {
+  nthWorkingDayAfter,
+  previousWorkingDay,
+  unknownYearsWarning,
+  workingDayDeadline,
+  workingDaysBetween,
+  type CountedMakeUpDay,
+  type Deadline,
+  type SkippedDay,
+} from './deadline.js';
+export {
+  CALENDAR_FORMAT,
+  WEEKDAYS_ONLY_SOURCE,
+  calendarFileSchema,
+  defaultCalendarFile,
+  loadCalendar,
+  readCalendarFile,
+  type CalendarFileRead,
+  type LoadCalendarOptions,
+  type LoadedCalendar,
+} from './load.js';

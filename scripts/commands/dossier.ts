@@ -1,0 +1,117 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { formatConfigIssue, loadConfigFile, type AgentConfig } from '../../agent/config/index.js';
+import { documentsFacts } from '../../agent/filing/documents.js';
+import { buildDossier, type CameraInventory, type Dossier, type InventoryFacts } from '../../agent/filing/policy.js';
+import { renderDossierMarkdown } from '../../agent/filing/render.js';
+import { InventoryStore } from '../../agent/inventory/store.js';
+import { migrations, openStore, type Database } from '../../drivers/store/index.js';
+import { parseCommandArgs } from '../cli/args.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
+
+/** --config FILE, else config/agent.yaml in the working directory; null (after printing why) on a config error. */
+export function loadCommandConfig(name: string, file: string | undefined, io: CommandIo): AgentConfig | null {
+  const chosen = file ?? (existsSync(join(io.cwd, 'config/agent.yaml')) ? 'config/agent.yaml' : undefined);
+  if (chosen === undefined) throw new UsageError('no config: give --config FILE (or create config/agent.yaml)');
+  const loaded = loadConfigFile(resolve(io.cwd, chosen), { env: io.env, cwd: io.cwd });
+  for (const w of loaded.warnings) io.stderr.write(`warning: ${formatConfigIssue(w)}\n`);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) io.stderr.write(`${formatConfigIssue(e)}\n`);
+    io.stderr.write(`cea ${name}: ${loaded.errors.length} error(s) in ${chosen}\n`);
+    return null;
+  }
+  return loaded.config;
+}
+
+/** --now ISO (tests, re-creating a past dossier), else the clock. */
+export function commandNow(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const t = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(t)) throw new UsageError(`--now: "${text}" is not an ISO date-time (e.g. 2024-06-01T09:00:00+08:00)`);
+  return new Date(t);
+}
+
+/** The agent's database, read only; null with the reason when it does not exist (yet) or cannot be read. */
+export function openDatabaseReadOnly(file: string, now: Date): { db: Database | null; problem: string | null } {
+  // Checked first: a read-only open must not create the file (or its directory).
+  if (!existsSync(file)) return { db: null, problem: `no database yet at ${file}` };
+  try {
+    return { db: openStore(file, { migrations, now: () => now, readonly: true }).db, problem: null };
+  } catch (err) {
+    return { db: null, problem: `the database ${file} cannot be read: ${(err as Error).message}` };
+  }
+}
+
+function hasTables(db: Database, names: string[]): boolean {
+  const row = db
+    .prepare<string[], { n: number }>(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN (${names.map(() => '?').join(', ')})`)
+    .get(...names);
+  return row?.n === names.length;
+}
+
+export function readInventoryFacts(config: AgentConfig, db: Database | null, problem: string | null): InventoryFacts {
+  const none: InventoryFacts = { source: 'config_only', cameras: new Map(), unconfiguredDevices: [], problem };
+  if (db === null) return none;
+  if (!hasTables(db, ['camera_state', 'inventory_snapshots', 'devices'])) return { ...none, problem: 'the database holds no inventory yet' };
+  const store = new InventoryStore(db);
+  const cameras = new Map<string, CameraInventory>();
+  for (const c of config.cameras) {
+    const snapshot = store.latestSnapshot(c.id);
+    cameras.set(c.id, { record: snapshot?.record ?? null, recordTakenAt: snapshot?.takenAt ?? null, lastSeen: store.cameraState(c.id).lastSeen });
+  }
+  const unconfiguredDevices = store
+    .devices()
+    .filter((d) => d.cameraId === null)
+    .map((d) => ({ urn: d.urn, xaddrs: d.xaddrs, firstSeen: d.firstSeen, lastSeen: d.lastSeen }));
+  return { source: 'database', cameras, unconfiguredDevices, problem: null };
+}
+
+/** Everything the dossier needs, gathered: inventory from the open database, document facts from the disk. */
+export async function gatherDossier(config: AgentConfig, db: Database | null, dbProblem: string | null, now: Date): Promise<Dossier> {
+  const inventory = readInventoryFacts(config, db, dbProblem);
+  const documents = await documentsFacts(config.filing.documents.map((d) => d.path));
+  return buildDossier({ config, inventory, documents, now });
+}
+
+/** `cea dossier`: the filing dossier (Liaoning Art. 12, Datong Art. 15) from the config, the inventory and the documents. */
+export const dossierCommand: Command = {
+  name: 'dossier',
+  summary: 'the filing dossier: equipment from ONVIF, documents with SHA-256, filing deadline and status',
+  usage: 'dossier [--config FILE] [--json] [--out DIR] [--now ISO]',
+  async run(argv, io) {
+    const { values } = parseCommandArgs(
+      argv,
+      { config: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' }, now: { type: 'string' } },
+      false,
+    );
+    const now = commandNow(values.now);
+    const config = loadCommandConfig('dossier', values.config, io);
+    if (!config) return EXIT_USAGE;
+
+    const { db, problem } = openDatabaseReadOnly(config.database, now);
+    let dossier: Dossier;
+    try {
+      dossier = await gatherDossier(config, db, problem, now);
+    } finally {
+      db?.close();
+    }
+    const markdown = renderDossierMarkdown(dossier);
+
+    if (values.out !== undefined) {
+      const dir = resolve(io.cwd, values.out);
+      mkdirSync(dir, { recursive: true });
+      const base = join(dir, `dossier-${dossier.site.id}-${dossier.today.replace(/-/g, '')}`);
+      writeFileSync(`${base}.md`, markdown);
+      writeFileSync(`${base}.json`, `${JSON.stringify(dossier, null, 2)}\n`);
+      // With --json stdout carries only the dossier; the paths go to stderr.
+      (values.json ? io.stderr : io.stdout).write(`${base}.md\n${base}.json\n`);
+    }
+    if (values.json) printJson(io, dossier);
+    else if (values.out === undefined) io.stdout.write(markdown);
+
+    if (!dossier.complete && !values.json) {
+      io.stderr.write(`cea dossier: incomplete, ${dossier.missing.length} item(s) missing:\n${dossier.missing.map((m) => `  ${m.what} ${m.ref}: ${m.detail}\n`).join('')}`);
+    }
+    return dossier.complete ? EXIT_OK : EXIT_FINDINGS;
+  },
+};
