@@ -3,6 +3,7 @@ export {
   DataCalendar,
   calendarDaysAfter,
   checkTimeZone,
+  dayNumber,
   dayOfWeek,
   describeDay,
   isDate,

@@ -228,6 +228,9 @@ describe('watchEvents (simulator)', () => {
     await waitFor('active', () => w.states.includes('active'));
     await cam.setFailure('offline', true);
     await waitFor('retrying', () => w.states.includes('retrying'));
+    // The camera's side of the cut long poll lives on until its Timeout (1 s) and would take
+    // whatever is published meanwhile (a real camera does the same): publish after it.
+    await new Promise((r) => setTimeout(r, 1200));
     cam.setConfig({ width: 640, height: 360 }); // while the camera is unreachable
     await waitFor('a few failed rounds', () => w.states.filter((s) => s === 'retrying').length >= 3);
     await cam.setFailure('offline', false);
