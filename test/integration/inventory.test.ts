@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfigObject } from '../../agent/config/index.js';
 import type { AgentConfig } from '../../agent/config/types.js';
@@ -115,7 +116,56 @@ describe('camera inventory', () => {
     const presence = events().filter((e) => e.camera === 'gate' && e.type.startsWith('camera.o')).map((e) => e.type);
     expect(presence).toEqual(['camera.offline', 'camera.online']);
   });
+
+  it('hears an unconfigured camera announce itself (Hello) and marks it gone on Bye', async () => {
+    const tmp = makeTempDir();
+    cleanups.push(tmp.remove);
+    const broker = await startTestBroker();
+    cleanups.push(() => broker.close());
+    const sub = await subscribe(broker.url, `psv/v1/${SITE}/event`);
+    cleanups.push(() => sub.client.endAsync());
+    const port = await freeUdpPort();
+    const loaded = resolveConfigObject(
+      {
+        site: { id: SITE, name: 'Hello test', timezone: 'Asia/Shanghai' },
+        profile: 'liaoning-2008',
+        mqtt: { url: broker.url, protocolVersion: 4 },
+        security: { requireSignedCommands: false, platformKeys: [] },
+        database: `${tmp.dir}/agent.db`,
+        storage: { root: `${tmp.dir}/recordings` },
+        // Rounds far apart: what is heard here comes from the announcement, not a probe.
+        discovery: { enabled: true, intervalSeconds: 3600, interface: 'lo', port, announcements: true },
+        cameras: [],
+      },
+      '<test>',
+      { env: {}, cwd: tmp.dir },
+    );
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const agent = await startAgent({ config: loaded.config, logger: silentLogger(), now: () => new Date(), agentVersion: '0.0.0-test', mqttBackoffMs: [100] });
+    cleanups.push(() => agent.stop('test done'));
+    await new Promise((r) => setTimeout(r, 3500)); // the first probe round (3 s) is over
+
+    const fleet = await startFleet([{ id: 'newcomer' }], { discovery: { port, multicast: true, maxDelayMs: 0 } });
+    let fleetStopped = false;
+    cleanups.push(() => (fleetStopped ? undefined : fleet.stop()));
+    const urn = fleet.camera('newcomer')!.urn;
+    const events = () => sub.messages.map((m) => JSON.parse(m.payload) as AgentEvent);
+    await waitFor('camera.discovered from the Hello', () => events().some((e) => e.type === 'camera.discovered' && e.data.urn === urn), 10_000);
+    expect(agent.db.prepare('SELECT gone_at FROM devices WHERE urn = ?').pluck().get(urn)).toBeNull();
+
+    await fleet.stop();
+    fleetStopped = true;
+    await waitFor('the Bye to mark it gone', () => agent.db.prepare('SELECT gone_at FROM devices WHERE urn = ?').pluck().get(urn) !== null, 10_000);
+  });
 });
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
 
 function countRows(agent: RunningAgent, sql: string): number {
   return agent.db.prepare(sql).pluck().get() as number;
