@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import type { OnvifClient } from './client.js';
 import { OnvifError, isOnvifError, shortText } from './errors.js';
-import { isNotSupported, isSubscriptionGone, type OnvifNotification, type PullPointSubscription } from './events.js';
+import { checkFilterTopics, isNotSupported, isSubscriptionGone, type OnvifNotification, type PullPointSubscription } from './events.js';
 import type { OnvifLogger } from './types.js';
 
 export type WatchState = 'subscribing' | 'active' | 'retrying' | 'stopped' | 'unsupported';
@@ -88,9 +88,25 @@ function asOnvifError(err: unknown): OnvifError {
 /**
  * Watches one camera's events until `signal` aborts. Resolves { reason: 'aborted' } after
  * a best-effort Unsubscribe, or { reason: 'unsupported' } when the camera has no pull
- * points (ActionNotSupported / no events service).
+ * points (ActionNotSupported / no events service); never rejects. Invalid options throw
+ * here, synchronously (a caller's bug must not become a retry loop or a stray rejection).
  */
-export async function watchEvents(client: OnvifClient, opts: WatchEventsOptions): Promise<WatchResult> {
+export function watchEvents(client: OnvifClient, opts: WatchEventsOptions): Promise<WatchResult> {
+  const range = (what: string, v: number | undefined, min: number, max: number) => {
+    if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max)) throw new RangeError(`${what} must be between ${min} and ${max}`);
+  };
+  range('renewSeconds', opts.renewSeconds, 10, 366 * 86_400);
+  range('pullTimeoutSeconds', opts.pullTimeoutSeconds, 0, 3600);
+  range('messageLimit', opts.messageLimit, 1, 10_000);
+  range('unauthorizedBackoffMs', opts.unauthorizedBackoffMs, 0, 86_400_000);
+  range('unsubscribeTimeoutMs', opts.unsubscribeTimeoutMs, 1, 60_000);
+  for (const ms of opts.backoffMs ?? []) range('backoffMs', ms, 0, 86_400_000);
+  checkFilterTopics(opts.filterTopics);
+  if (typeof opts.onNotification !== 'function') throw new TypeError('onNotification must be a function');
+  return run(client, opts);
+}
+
+async function run(client: OnvifClient, opts: WatchEventsOptions): Promise<WatchResult> {
   const { signal } = opts;
   const log = opts.logger ?? silent;
   const url = client.xaddr;
@@ -111,6 +127,8 @@ export async function watchEvents(client: OnvifClient, opts: WatchEventsOptions)
   };
 
   let sub: PullPointSubscription | null = null;
+  /** The current subscription has answered a PullMessages at least once. */
+  let pulledOk = false;
   /** After a network error: confirm the subscription with a Renew before pulling again. */
   let verify = false;
   /** Local time (performance.now) at which to renew. */
@@ -121,7 +139,8 @@ export async function watchEvents(client: OnvifClient, opts: WatchEventsOptions)
 
   const scheduleRenew = (s: PullPointSubscription) => {
     const now = performance.now();
-    const left = s.expiresInMs ?? renewSeconds * 1000;
+    // Capped by our own ask: a camera clock far in the future must not postpone renewals.
+    const left = Math.min(s.expiresInMs ?? Infinity, renewSeconds * 1000);
     renewAt = now + Math.max(1_000, left * WATCH_DEFAULTS.renewAtFraction);
   };
 
@@ -157,13 +176,26 @@ export async function watchEvents(client: OnvifClient, opts: WatchEventsOptions)
             signal,
           });
           if (signal.aborted) break;
+          pulledOk = false;
           scheduleRenew(sub);
         }
         const untilRenewS = Math.floor((renewAt - performance.now()) / 1000);
         const timeoutSeconds = Math.max(0, Math.min(pullTimeoutSeconds, untilRenewS));
         const started = performance.now();
-        const batch = await sub.pull({ timeoutSeconds, messageLimit, signal });
+        let batch: OnvifNotification[];
+        try {
+          batch = await sub.pull({ timeoutSeconds, messageLimit, signal });
+        } catch (err) {
+          // A subscription that worked and then vanished while the camera answers: it expired
+          // early (some firmware ignores the termination time) or the camera restarted between
+          // two polls. Subscribe again at once; a fresh one that fails goes the failure path.
+          if (signal.aborted || !pulledOk || !isSubscriptionGone(err)) throw err;
+          log.debug({ url, subscription: sub.address, err: (err as Error).message }, 'onvif events: subscription ended early, subscribing again');
+          sub = null;
+          continue;
+        }
         if (signal.aborted) break;
+        pulledOk = true;
 
         if (failingSince !== null) {
           log.info({ url, attempts: attempt, afterMs: Math.round(performance.now() - failingSince) }, 'onvif events: receiving again');

@@ -301,6 +301,15 @@ function checkSeconds(what: string, v: number, min: number, max: number): number
   return Math.round(v);
 }
 
+/** Filter topics trimmed; RangeError for one we could not declare the prefix of. */
+export function checkFilterTopics(topics: readonly string[] | undefined): string[] {
+  const out = topics?.map((t) => t.trim()).filter((t) => t !== '') ?? [];
+  for (const t of out) {
+    if (!FILTER_TOPIC.test(t)) throw new RangeError(`filter topic must use the tns1: or tnsaxis: prefix: ${shortText(t, 80)}`);
+  }
+  return out;
+}
+
 // ---- subscription ----
 
 /**
@@ -464,10 +473,7 @@ class PullPoint implements PullPointSubscription {
  */
 export async function createPullPointSubscription(link: EventsLink, opts: PullPointOptions = {}): Promise<PullPointSubscription> {
   const seconds = checkSeconds('initialTerminationSeconds', opts.initialTerminationSeconds ?? EVENTS_DEFAULTS.initialTerminationSeconds, 1, 366 * 86_400);
-  const topics = opts.filterTopics?.map((t) => t.trim()).filter((t) => t !== '') ?? [];
-  for (const t of topics) {
-    if (!FILTER_TOPIC.test(t)) throw new RangeError(`filter topic must use the tns1: or tnsaxis: prefix: ${shortText(t, 80)}`);
-  }
+  const topics = checkFilterTopics(opts.filterTopics);
   if (!link.eventsUrl) {
     throw new OnvifError('fault', 'the device advertises no events service', {
       action: 'CreatePullPointSubscription',

@@ -268,6 +268,24 @@ describe('watchEvents (simulator)', () => {
     expect(await w.done).toEqual({ reason: 'aborted' });
   });
 
+  it('replaces at once, without a failure, a subscription the camera ended early', async () => {
+    const cam = await camera();
+    const rec = recordingLogger();
+    // resyncAfterMs 0: the clock jump below must not cost a login failure streak.
+    const w = watch(clientFor(cam, { resyncAfterMs: 0 }), { logger: rec.logger });
+    await waitFor('active', () => w.states.includes('active'));
+    // The camera clock jumps 10 min ahead: its 60 s subscription is over by its own clock.
+    await cam.setFailure('clock_skew', true);
+    await waitFor('a new subscription', () => w.states.filter((s) => s === 'subscribing').length === 2);
+    await waitFor('active again', () => w.states.at(-1) === 'active');
+    cam.setConfig({ fps: 8 });
+    await waitFor('a notification', () => w.notes.length === 1);
+    expect(w.states).not.toContain('retrying');
+    expect(rec.warns).toEqual([]);
+    w.ac.abort();
+    await w.done;
+  });
+
   it('stops promptly when aborted in the middle of a long poll', async () => {
     const cam = await camera();
     const rec = recordingLogger();
@@ -279,6 +297,15 @@ describe('watchEvents (simulator)', () => {
     expect(await w.done).toEqual({ reason: 'aborted' });
     expect(performance.now() - t0).toBeLessThan(SLACK_MS);
     expect(rec.exchanges.at(-1)).toEqual({ action: 'Unsubscribe', status: 200 });
+  });
+
+  it('refuses invalid options synchronously, before any request', () => {
+    const client = new OnvifClient({ url: 'http://127.0.0.1:9/onvif/device_service' });
+    const signal = new AbortController().signal;
+    const onNotification = () => {};
+    expect(() => watchEvents(client, { signal, onNotification, filterTopics: ['acme:Foo'] })).toThrow(RangeError);
+    expect(() => watchEvents(client, { signal, onNotification, renewSeconds: 0 })).toThrow(RangeError);
+    expect(() => watchEvents(client, { signal, onNotification, backoffMs: [Number.NaN] })).toThrow(RangeError);
   });
 
   it('stops at once when the signal is already aborted, and survives a throwing callback', async () => {

@@ -2,7 +2,8 @@
 // the Envelope, on the response or on the Topic itself, default namespaces, vendor topic
 // extensions, gSOAP's 2004/08 WS-Addressing, missing UtcTime, Hikvision's zero dates.
 import { describe, expect, it } from 'vitest';
-import { parseXml } from '../../drivers/xml/parse.js';
+import { OnvifError } from '../../drivers/onvif/errors.js';
+import { XmlError, parseXml } from '../../drivers/xml/parse.js';
 import {
   expandFilterTopic,
   lifetimeMs,
@@ -278,5 +279,48 @@ describe('topics and durations', () => {
       ['urn:b', 'attr', '1&2'],
       ['', 'plain', '<'],
     ]);
+  });
+});
+
+describe('mutated answers', () => {
+  it('give notifications or an OnvifError, never another exception', () => {
+    // Fixed seed (mulberry32): reproducible, and broad enough to hit attribute/text/tag damage.
+    let a = 0x5eed;
+    const rnd = () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const junk = ['<', '>', '"', ':', 'tns1:', '/', '&amp;', ' Name="x"', '</wsnt:Topic>', '<tt:SimpleItem/>', ''];
+    let parsedCount = 0;
+    for (const sample of [HIKVISION, AXIS, DAHUA, CHEAP]) {
+      for (let i = 0; i < 400; i++) {
+        let m = sample;
+        for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) {
+          const at = Math.floor(rnd() * m.length);
+          const len = Math.floor(rnd() * 12);
+          m = m.slice(0, at) + junk[Math.floor(rnd() * junk.length)]! + m.slice(at + len);
+        }
+        let env;
+        try {
+          env = parseXml(m);
+        } catch (err) {
+          expect(err).toBeInstanceOf(XmlError);
+          continue;
+        }
+        try {
+          const r = parsePullMessagesResponse(env);
+          parsedCount++;
+          for (const n of r.notifications) {
+            expect(typeof n.topic).toBe('string');
+            expect(typeof n.topicExpanded).toBe('string');
+          }
+        } catch (err) {
+          expect(err).toBeInstanceOf(OnvifError);
+        }
+      }
+    }
+    expect(parsedCount).toBeGreaterThan(100);
   });
 });
