@@ -3,7 +3,7 @@ import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DiscoveryListener, probe } from '../drivers/discovery/index.js';
 import type { SdNotifier } from '../drivers/host/sd-notify.js';
-import { OnvifClient } from '../drivers/onvif/index.js';
+import { OnvifClient, watchEvents } from '../drivers/onvif/index.js';
 import type { Logger } from '../drivers/log/logger.js';
 import { MqttConnection, startEmbeddedBroker, type EmbeddedBroker } from '../drivers/mqtt/index.js';
 import { migrations, openStore, type Database } from '../drivers/store/index.js';
@@ -12,7 +12,8 @@ import { loadCalendar, localDate, workingDayDeadline, workingDaysBetween } from 
 import type { DebouncePolicy } from './changes/policy.js';
 import { ChangeService, type DeadlineCalendar } from './changes/service.js';
 import { EventBus, EventRecorder, Outbox } from './events/index.js';
-import type { CameraInterrogator, HeardDevice } from './inventory/ports.js';
+import { CameraEventsService } from './inventory/camera-events.js';
+import type { HeardDevice } from './inventory/ports.js';
 import { InventoryService, type AnnouncementPort, type DiscoveryPort } from './inventory/service.js';
 import { withDeadline, type Service } from './lifecycle/service.js';
 import { WatchdogService } from './lifecycle/watchdog.js';
@@ -105,6 +106,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       ...(deps.mqttBackoffMs ? { backoffMs: deps.mqttBackoffMs } : {}),
     });
 
+    const clientFor = cameraClients(deps.onvifTimeoutMs);
     const services: Service[] = [
       new LinkageService({
         site,
@@ -125,7 +127,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         logger: logger.child({ component: 'inventory' }),
         now,
         cameras: config.cameras,
-        interrogator: cameraInterrogators(deps.onvifTimeoutMs),
+        interrogator: clientFor,
         discovery: config.discovery.enabled ? discoveryPort(config) : null,
         announcements: config.discovery.enabled && config.discovery.announcements ? announcementPort(config, logger) : null,
         intervals: { inventoryMs: config.discovery.intervalSeconds * 1000, retryMs: config.monitor.intervalSeconds * 1000 },
@@ -133,6 +135,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         concurrency: 8,
       }),
     );
+    services.push(new CameraEventsService({ cameras: config.cameras, clientFor, watch: watchEvents, bus, logger: logger.child({ component: 'camera-events' }) }));
     const calendar = siteCalendar(config, logger);
     services.push(
       new ChangeService({
@@ -255,8 +258,8 @@ function filesystemBytes(root: string): number | null {
   }
 }
 
-/** One ONVIF client per camera, kept so its measured clock offset is reused. */
-function cameraInterrogators(timeoutMs: number | undefined): (camera: CameraConfig) => CameraInterrogator {
+/** One ONVIF client per camera, shared by interrogation and events, so its measured clock offset is reused. */
+function cameraClients(timeoutMs: number | undefined): (camera: CameraConfig) => OnvifClient {
   const clients = new Map<string, OnvifClient>();
   return (camera) => {
     let client = clients.get(camera.id);

@@ -11,6 +11,8 @@ export interface BusSignals {
   /** The broker acknowledged (PUBACK) this event; it has left the outbox. */
   'event.delivered': [AgentEvent];
   'camera.reachability': [{ camera: string; online: boolean; at: Date }];
+  /** A camera told us something over ONVIF events (topic in {namespace}Local form). */
+  'camera.notification': [{ camera: string; topic: string; utcTime: string | null; source: Record<string, string>; data: Record<string, string> }];
   /** An interrogation found a camera different from its previous snapshot (change reports listen). */
   'inventory.changed': [{ camera: string; beforeId: number | null; afterId: number; at: Date }];
 }

@@ -8,6 +8,8 @@ import { decidePresence, diffRecords, matchDevices, nextInterrogationDelayMs, re
 import { cameraErrorCode, recordFromReport, type CameraInterrogator, type HeardDevice, type InterrogationReport } from './ports.js';
 import { InventoryStore, type DeviceRow } from './store.js';
 
+const CONFIGURATION_TOPICS = /\}Media\/(ConfigurationChanged|ProfileChanged)$|^tns1:Media\/(ConfigurationChanged|ProfileChanged)$/;
+
 export interface DiscoveryPort {
   /** One WS-Discovery round; resolves with what answered. */
   probe(signal: AbortSignal): Promise<HeardDevice[]>;
@@ -55,6 +57,7 @@ export class InventoryService implements Service {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private abort = new AbortController();
+  private unsubscribeBus: (() => void) | null = null;
 
   constructor(private readonly deps: InventoryDeps) {
     this.store = new InventoryStore(deps.db);
@@ -71,12 +74,17 @@ export class InventoryService implements Service {
       ann.on('error', (err) => this.deps.logger.warn({ err }, 'WS-Discovery announcements unavailable'));
       await ann.start().catch((err: unknown) => this.deps.logger.warn({ err }, 'cannot listen for WS-Discovery Hello/Bye; periodic probes continue'));
     }
+    // A camera that says its media configuration changed is interrogated now, not at its next turn.
+    this.unsubscribeBus = this.deps.bus.on('camera.notification', (n) => {
+      if (CONFIGURATION_TOPICS.test(n.topic)) this.requestInterrogation(n.camera);
+    });
     this.timer = setInterval(() => this.tick(), this.deps.tickMs ?? 1000);
     this.tick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribeBus?.();
     this.abort.abort();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

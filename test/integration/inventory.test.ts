@@ -23,7 +23,7 @@ function agentConfig(dir: string, brokerUrl: string, fleet: Fleet, configured: {
       security: { requireSignedCommands: false, platformKeys: [] },
       database: `${dir}/agent.db`,
       storage: { root: `${dir}/recordings` },
-      discovery: { enabled: true, intervalSeconds: 1, targets: [`127.0.0.1:${fleet.discoveryPort}`], announcements: false },
+      discovery: { enabled: true, intervalSeconds: 1, targets: fleet.discoveryPort ? [`127.0.0.1:${fleet.discoveryPort}`] : [], announcements: false },
       monitor: { intervalSeconds: 1 },
       cameras: configured.map(({ id, password }) => {
         const cam = fleet.camera(id)!;
@@ -115,6 +115,24 @@ describe('camera inventory', () => {
     await waitFor('camera.online', () => events().some((e) => e.type === 'camera.online'), 20_000);
     const presence = events().filter((e) => e.camera === 'gate' && e.type.startsWith('camera.o')).map((e) => e.type);
     expect(presence).toEqual(['camera.offline', 'camera.online']);
+  });
+
+  it('re-interrogates at once when the camera announces a configuration change (ONVIF PullPoint)', async () => {
+    const tmp = makeTempDir();
+    cleanups.push(tmp.remove);
+    const broker = await startTestBroker();
+    cleanups.push(() => broker.close());
+    const fleet = await startFleet([{ id: 'gate' }], { discovery: false });
+    cleanups.push(() => fleet.stop());
+    const cfg = agentConfig(tmp.dir, broker.url, fleet, [{ id: 'gate' }]);
+    // Rounds an hour apart: only the camera's own event can explain a quick second snapshot.
+    cfg.discovery = { ...cfg.discovery, enabled: false, intervalSeconds: 3600 };
+    const agent = await startAgent({ config: cfg, logger: silentLogger(), now: () => new Date(), agentVersion: '0.0.0-test', mqttBackoffMs: [100], onvifTimeoutMs: 1500 });
+    cleanups.push(() => agent.stop('test done'));
+    await waitFor('first snapshot', () => countRows(agent, 'SELECT count(*) FROM inventory_snapshots') === 1, 15_000);
+    await new Promise((r) => setTimeout(r, 1000)); // the event subscription is up
+    fleet.camera('gate')!.setConfig({ bitrate: 1024 });
+    await waitFor('a second snapshot, prompted by tns1:Media/ConfigurationChanged', () => countRows(agent, 'SELECT count(*) FROM inventory_snapshots') === 2, 15_000);
   });
 
   it('hears an unconfigured camera announce itself (Hello) and marks it gone on Bye', async () => {
