@@ -132,4 +132,94 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'uptime: reachability intervals and probe state',
+    up(db) {
+      db.exec(`
+        -- The uptime ledger: consecutive intervals per camera. 'unknown' covers time the
+        -- agent itself was not running: never counted as up.
+        CREATE TABLE uptime_intervals (
+          id        INTEGER PRIMARY KEY,
+          camera_id TEXT NOT NULL,
+          state     TEXT NOT NULL CHECK (state IN ('online', 'offline', 'unknown')),
+          start_ms  INTEGER NOT NULL,
+          end_ms    INTEGER,                -- NULL: the open, current interval
+          reason    TEXT
+        ) STRICT;
+        CREATE INDEX uptime_intervals_by_camera ON uptime_intervals (camera_id, start_ms);
+
+        -- Probe bookkeeping per camera (GB/T 28181: offline after 3 missed probes).
+        CREATE TABLE uptime_probes (
+          camera_id            TEXT PRIMARY KEY,
+          consecutive_failures INTEGER NOT NULL DEFAULT 0,
+          last_probe_ms        INTEGER,
+          last_ok_ms           INTEGER,
+          last_error           TEXT,
+          clock_skew_ms        INTEGER,
+          skew_alarm           INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+      `);
+    },
+  },
+  {
+    version: 5,
+    name: 'recordings: segment index, holds, deletion audit',
+    up(db) {
+      db.exec(`
+        -- Every recorded segment. start from the file name, end from its mtime (DESIGN.md).
+        CREATE TABLE segments (
+          id         INTEGER PRIMARY KEY,
+          camera_id  TEXT NOT NULL,
+          path       TEXT NOT NULL UNIQUE,  -- relative to storage.root
+          start_ms   INTEGER NOT NULL,
+          end_ms     INTEGER NOT NULL,
+          bytes      INTEGER NOT NULL,
+          sha256     TEXT,                  -- NULL until hashed (adopted files are hashed lazily)
+          state      TEXT NOT NULL DEFAULT 'present' CHECK (state IN ('present', 'missing', 'deleting', 'deleted')),
+          indexed_ms INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX segments_by_state_end ON segments (state, end_ms);
+        CREATE INDEX segments_by_camera_start ON segments (camera_id, start_ms);
+
+        -- Protected time ranges of a camera: vital (kept N days from creation, per the
+        -- profile) and legal (until released). Released holds stay, for the audit.
+        CREATE TABLE holds (
+          id             TEXT PRIMARY KEY,
+          camera_id      TEXT NOT NULL,
+          from_ms        INTEGER NOT NULL,
+          to_ms          INTEGER NOT NULL,
+          kind           TEXT NOT NULL CHECK (kind IN ('vital', 'legal')),
+          reason         TEXT NOT NULL,
+          created_ms     INTEGER NOT NULL,
+          created_by     TEXT NOT NULL,
+          until_ms       INTEGER,           -- vital: created + vitalHoldDays; legal: NULL
+          released_ms    INTEGER,
+          released_by    TEXT,
+          release_reason TEXT
+        ) STRICT;
+        CREATE INDEX holds_by_camera ON holds (camera_id, from_ms);
+
+        -- Append-only: written BEFORE a file is removed, completed after (Liaoning Art. 15 (iii)).
+        CREATE TABLE deletion_audit (
+          id          INTEGER PRIMARY KEY,
+          segment_id  INTEGER NOT NULL,
+          path        TEXT NOT NULL,
+          camera_id   TEXT NOT NULL,
+          start_ms    INTEGER NOT NULL,
+          end_ms      INTEGER NOT NULL,
+          bytes       INTEGER NOT NULL,
+          sha256      TEXT,
+          reason      TEXT NOT NULL CHECK (reason IN ('past_ceiling', 'disk_pressure')),
+          decided_ms  INTEGER NOT NULL,
+          deleted_ms  INTEGER                -- NULL: decided, file not yet confirmed gone (retried)
+        ) STRICT;
+        CREATE TRIGGER deletion_audit_no_delete BEFORE DELETE ON deletion_audit
+          BEGIN SELECT RAISE(ABORT, 'deletion_audit is append-only'); END;
+        CREATE TRIGGER deletion_audit_no_rewrite BEFORE UPDATE ON deletion_audit
+          WHEN OLD.deleted_ms IS NOT NULL OR NEW.path IS NOT OLD.path OR NEW.sha256 IS NOT OLD.sha256 OR NEW.reason IS NOT OLD.reason
+          BEGIN SELECT RAISE(ABORT, 'deletion_audit rows are written once'); END;
+      `);
+    },
+  },
 ];
