@@ -222,4 +222,32 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'clarity: tracker state per camera, downsampled samples',
+    up(db) {
+      db.exec(`
+        -- The clarity monitor's per-camera state (baseline, hysteresis counters), so a
+        -- restart neither forgets a fault nor raises it again.
+        CREATE TABLE clarity_state (
+          camera_id  TEXT PRIMARY KEY,
+          tracker    TEXT NOT NULL,         -- JSON, agent/clarity/policy.ts ClarityTracker
+          verdict    TEXT NOT NULL,         -- ok | degraded | fault
+          faults     TEXT NOT NULL,         -- JSON [code]
+          metrics    TEXT NOT NULL,         -- JSON, the latest sample's
+          updated_ms INTEGER NOT NULL
+        ) STRICT;
+
+        -- Trends: samples averaged into fixed buckets (e.g. 5 min) per camera.
+        CREATE TABLE clarity_samples (
+          camera_id TEXT NOT NULL,
+          bucket_ms INTEGER NOT NULL,
+          n         INTEGER NOT NULL,
+          metrics   TEXT NOT NULL,          -- JSON, mean of each metric over the bucket
+          faults    TEXT NOT NULL,          -- JSON {code: samples with it}
+          PRIMARY KEY (camera_id, bucket_ms)
+        ) STRICT, WITHOUT ROWID;
+      `);
+    },
+  },
 ];
