@@ -13,6 +13,7 @@ import type { DebouncePolicy } from './changes/policy.js';
 import { ChangeService, type DeadlineCalendar } from './changes/service.js';
 import { EventBus, EventRecorder, Outbox } from './events/index.js';
 import { CameraEventsService } from './inventory/camera-events.js';
+import { UptimeService } from './uptime/service.js';
 import type { HeardDevice } from './inventory/ports.js';
 import { InventoryService, type AnnouncementPort, type DiscoveryPort } from './inventory/service.js';
 import { withDeadline, type Service } from './lifecycle/service.js';
@@ -107,6 +108,19 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     });
 
     const clientFor = cameraClients(deps.onvifTimeoutMs);
+    const uptime = new UptimeService({
+      db,
+      recorder,
+      bus,
+      logger: logger.child({ component: 'uptime' }),
+      now,
+      cameras: config.cameras,
+      probe: (camera) => clientFor(camera).getSystemDateAndTime(),
+      intervalMs: config.monitor.intervalSeconds * 1000,
+      missedProbesForOffline: 3,
+      skewLimitMs: config.monitor.clockSkewLimitSeconds * 1000,
+      concurrency: 16,
+    });
     const services: Service[] = [
       new LinkageService({
         site,
@@ -119,6 +133,8 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         onDelivered: (event) => bus.emit('event.delivered', event),
       }),
     ];
+    // Uptime starts before the inventory so interrogation results have somewhere to go.
+    services.push(uptime);
     services.push(
       new InventoryService({
         db,
@@ -128,6 +144,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         now,
         cameras: config.cameras,
         interrogator: clientFor,
+        onReachability: (cameraId, ok, at) => uptime.observe(cameraId, ok, at, { source: 'interrogation' }),
         discovery: config.discovery.enabled ? discoveryPort(config) : null,
         announcements: config.discovery.enabled && config.discovery.announcements ? announcementPort(config, logger) : null,
         intervals: { inventoryMs: config.discovery.intervalSeconds * 1000, retryMs: config.monitor.intervalSeconds * 1000 },

@@ -18,8 +18,11 @@ export const EVENT_TYPES = [
   'storage.forecast_short',
   'recording.stopped',
   'recording.resumed',
+  'recording.missing',
+  'clock.jump',
   'compliance.prohibited_location',
   'clock.skew',
+  'clock.skew_cleared',
   'access.granted',
 ] as const;
 

@@ -41,7 +41,11 @@ export function recordHash(r: InventoryRecord): string {
   return createHash('sha256').update(canonicalJson(canonicalRecord(r))).digest('hex');
 }
 
-/** What the agent believes about a camera's reachability, kept between interrogations. */
+/**
+ * The inventory's own view of a camera between interrogations: it paces re-checks and
+ * tells a refused password apart. Presence as the platform sees it (camera.offline /
+ * camera.online, the uptime ledger) belongs to agent/uptime, which hears these results.
+ */
 export interface PresenceState {
   online: boolean | null; // null = not yet known
   consecutiveFailures: number;
@@ -52,34 +56,33 @@ export type InterrogationOutcome =
   | { ok: true }
   | { ok: false; code: 'unreachable' | 'timeout' | 'unauthorized' | 'protocol' | 'too_large' | 'fault' };
 
-export interface PresenceDecision {
+export interface InterrogationDecision {
   next: PresenceState;
-  /** Events to raise for this transition (at most one per kind). */
-  events: ('camera.online' | 'camera.offline' | 'camera.auth_failed' | 'camera.auth_restored')[];
+  /** Events to raise for this result (at most one per kind). */
+  events: ('camera.auth_failed' | 'camera.auth_restored')[];
+}
+
+/** A camera that refuses our password or sends a SOAP fault answered: it is reachable. */
+export function answered(outcome: InterrogationOutcome): boolean {
+  return outcome.ok || outcome.code === 'unauthorized' || outcome.code === 'fault';
 }
 
 /**
- * A camera is offline after `offlineAfter` consecutive failures to reach it (GB/T 28181
- * counts three missed keepalives), and online again at the first answer. A camera that
- * answers but refuses our password is reachable: that is an authentication problem for
- * the technician, not an outage.
+ * After `offlineAfter` consecutive failures the inventory counts the camera as failing
+ * (re-checked at the monitor pace); the first answer ends that. A refused password is an
+ * authentication problem for the technician, not an outage: raised once, cleared once.
  */
-export function decidePresence(prev: PresenceState, outcome: InterrogationOutcome, offlineAfter: number): PresenceDecision {
-  const events: PresenceDecision['events'] = [];
-  if (outcome.ok || outcome.code === 'unauthorized' || outcome.code === 'fault') {
+export function decideInterrogation(prev: PresenceState, outcome: InterrogationOutcome, offlineAfter: number): InterrogationDecision {
+  if (answered(outcome)) {
     const authFailed = !outcome.ok && outcome.code === 'unauthorized';
-    if (prev.online !== true) events.push('camera.online');
+    const events: InterrogationDecision['events'] = [];
     if (authFailed && !prev.authFailed) events.push('camera.auth_failed');
     if (!authFailed && prev.authFailed) events.push('camera.auth_restored');
-    // A first-ever contact is not news on the platform: only a return from offline is.
-    const filtered = prev.online === null ? events.filter((e) => e !== 'camera.online') : events;
-    return { next: { online: true, consecutiveFailures: 0, authFailed }, events: filtered };
+    return { next: { online: true, consecutiveFailures: 0, authFailed }, events };
   }
   const failures = prev.consecutiveFailures + 1;
-  if (failures >= offlineAfter && prev.online !== false) {
-    return { next: { online: false, consecutiveFailures: failures, authFailed: prev.authFailed }, events: ['camera.offline'] };
-  }
-  return { next: { ...prev, consecutiveFailures: failures }, events };
+  const online = failures >= offlineAfter ? false : prev.online;
+  return { next: { ...prev, online, consecutiveFailures: failures }, events: [] };
 }
 
 /** When to interrogate a camera next: failing cameras are re-checked at the monitor pace. */

@@ -4,7 +4,7 @@ import type { CameraConfig } from '../config/types.js';
 import type { EventBus, EventRecorder, NewEvent } from '../events/index.js';
 import { mapBounded } from '../lifecycle/bounded.js';
 import type { Service } from '../lifecycle/service.js';
-import { decidePresence, diffRecords, matchDevices, nextInterrogationDelayMs, recordHash, type InterrogationOutcome } from './policy.js';
+import { answered, decideInterrogation, diffRecords, matchDevices, nextInterrogationDelayMs, recordHash, type InterrogationOutcome } from './policy.js';
 import { cameraErrorCode, recordFromReport, type CameraInterrogator, type HeardDevice, type InterrogationReport } from './ports.js';
 import { InventoryStore, type DeviceRow } from './store.js';
 
@@ -36,15 +36,21 @@ export interface InventoryDeps {
   discovery: DiscoveryPort | null;
   announcements?: AnnouncementPort | null;
   intervals: { inventoryMs: number; retryMs: number };
+  /** Failures in a row after which a camera is re-checked at the monitor pace. */
   offlineAfter: number;
   concurrency: number;
+  /**
+   * Told of every interrogation result (answered or not): the uptime ledger takes it as
+   * reachability evidence. Presence events are the ledger's, not the inventory's.
+   */
+  onReachability?: (cameraId: string, ok: boolean, at: Date) => void;
   /** Scheduler resolution; tests shorten it. */
   tickMs?: number;
 }
 
 /**
  * Knows what each camera is: interrogates configured cameras (bounded concurrency),
- * keeps their history, tracks reachability, and reconciles them with what WS-Discovery
+ * keeps their history, paces re-checks of failing ones, and reconciles them with what WS-Discovery
  * hears — an unconfigured camera on the site network is reported, since it is unfiled.
  */
 export class InventoryService implements Service {
@@ -155,9 +161,9 @@ export class InventoryService implements Service {
     let changed: { beforeId: number | null; afterId: number } | null = null;
     this.deps.recorder.withFact((append) => {
       const state = this.store.cameraState(camera.id);
-      const decision = decidePresence(state.presence, outcome, offlineAfter);
+      const decision = decideInterrogation(state.presence, outcome, offlineAfter);
       const wasOnline = state.presence.online;
-      for (const type of decision.events) append(presenceEvent(type, camera.id, state.since, iso, outcome, error));
+      for (const type of decision.events) append(authEvent(type, camera.id));
       const next = { ...state, presence: decision.next };
       if (decision.next.online !== wasOnline) next.since = iso;
       if (outcome.ok && report) {
@@ -184,10 +190,11 @@ export class InventoryService implements Service {
       }
       this.store.saveCameraState(next);
       this.due.set(camera.id, at.getTime() + nextInterrogationDelayMs(decision.next, this.deps.intervals));
-      if (decision.events.length > 0) logger.info({ camera: camera.id, events: decision.events, error: next.lastErrorCode }, 'camera presence changed');
+      if (decision.events.length > 0) logger.info({ camera: camera.id, events: decision.events, error: next.lastErrorCode }, 'camera credentials accepted or refused');
     });
     const c = changed as { beforeId: number | null; afterId: number } | null;
     if (c) this.deps.bus.emit('inventory.changed', { camera: camera.id, beforeId: c.beforeId, afterId: c.afterId, at });
+    this.safely(`reachability of ${camera.id}`, () => this.deps.onReachability?.(camera.id, answered(outcome), at));
   }
 
   /** Devices from a probe round or a Hello. */
@@ -244,24 +251,9 @@ export class InventoryService implements Service {
   }
 }
 
-function presenceEvent(
-  type: 'camera.online' | 'camera.offline' | 'camera.auth_failed' | 'camera.auth_restored',
-  camera: string,
-  since: string | null,
-  at: string,
-  outcome: InterrogationOutcome,
-  error: unknown,
-): NewEvent {
-  switch (type) {
-    case 'camera.offline':
-      return { type, severity: 'warning', camera, data: { onlineSince: since, error: outcome.ok ? null : outcome.code, message: errorMessage(error) } };
-    case 'camera.online':
-      return { type, severity: 'info', camera, data: { offlineSince: since, downtimeMs: since ? Date.parse(at) - Date.parse(since) : null } };
-    case 'camera.auth_failed':
-      return { type, severity: 'warning', camera, data: { message: 'the camera refuses the configured credentials', hint: `check cameras[id=${camera}].onvif.username/password` } };
-    case 'camera.auth_restored':
-      return { type, severity: 'info', camera, data: {} };
-  }
+function authEvent(type: 'camera.auth_failed' | 'camera.auth_restored', camera: string): NewEvent {
+  if (type === 'camera.auth_restored') return { type, severity: 'info', camera, data: {} };
+  return { type, severity: 'warning', camera, data: { message: 'the camera refuses the configured credentials', hint: `check cameras[id=${camera}].onvif.username/password` } };
 }
 
 function errorMessage(err: unknown): string | null {

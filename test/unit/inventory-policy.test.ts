@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decidePresence,
+  answered,
+  decideInterrogation,
   diffRecords,
   matchDevices,
   nextInterrogationDelayMs,
@@ -55,39 +56,40 @@ describe('inventory record hash', () => {
   });
 });
 
-describe('camera presence', () => {
+describe('interrogation results (presence events belong to the uptime ledger)', () => {
   const unknown: PresenceState = { online: null, consecutiveFailures: 0, authFailed: false };
   const online: PresenceState = { online: true, consecutiveFailures: 0, authFailed: false };
 
-  it('goes offline only after the threshold of consecutive failures, with one event', () => {
+  it('counts failures toward the retry pace, raises no presence event, and resets at the first answer', () => {
     let s = online;
-    const events: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const d = decidePresence(s, { ok: false, code: 'timeout' }, 3);
-      events.push(...d.events);
+      const d = decideInterrogation(s, { ok: false, code: 'timeout' }, 3);
+      expect(d.events).toEqual([]);
       s = d.next;
     }
-    expect(events).toEqual(['camera.offline']);
     expect(s).toEqual({ online: false, consecutiveFailures: 5, authFailed: false });
-    const back = decidePresence(s, { ok: true }, 3);
-    expect(back.events).toEqual(['camera.online']);
+    const back = decideInterrogation(s, { ok: true }, 3);
+    expect(back.events).toEqual([]);
     expect(back.next).toEqual(online);
+    expect(decideInterrogation(unknown, { ok: true }, 3).events).toEqual([]);
   });
 
-  it('a camera never reached becomes offline, but its first answer is no news', () => {
-    expect(decidePresence(unknown, { ok: true }, 3).events).toEqual([]);
-    let s = unknown;
-    for (let i = 0; i < 3; i++) s = decidePresence(s, { ok: false, code: 'unreachable' }, 3).next;
-    expect(s.online).toBe(false);
+  it('a refused password or a SOAP fault is an answer (reachable); a timeout is not', () => {
+    expect(answered({ ok: true })).toBe(true);
+    expect(answered({ ok: false, code: 'unauthorized' })).toBe(true);
+    expect(answered({ ok: false, code: 'fault' })).toBe(true);
+    expect(answered({ ok: false, code: 'timeout' })).toBe(false);
+    expect(answered({ ok: false, code: 'unreachable' })).toBe(false);
+    expect(answered({ ok: false, code: 'protocol' })).toBe(false);
   });
 
-  it('a wrong password is an authentication problem, not an outage', () => {
-    const d = decidePresence(online, { ok: false, code: 'unauthorized' }, 1);
+  it('a wrong password is an authentication problem, not an outage: raised once, cleared once', () => {
+    const d = decideInterrogation(online, { ok: false, code: 'unauthorized' }, 1);
     expect(d.events).toEqual(['camera.auth_failed']);
     expect(d.next.online).toBe(true);
-    const again = decidePresence(d.next, { ok: false, code: 'unauthorized' }, 1);
+    const again = decideInterrogation(d.next, { ok: false, code: 'unauthorized' }, 1);
     expect(again.events).toEqual([]);
-    expect(decidePresence(again.next, { ok: true }, 1).events).toEqual(['camera.auth_restored']);
+    expect(decideInterrogation(again.next, { ok: true }, 1).events).toEqual(['camera.auth_restored']);
   });
 
   it('re-checks failing cameras sooner than healthy ones', () => {
