@@ -71,7 +71,7 @@ export function resolveConfig({ raw, source, baseDir, sink, ctx }: ResolveInput)
     broker,
     security,
     database: resolve(ctx.cwd, cfg.database),
-    storage: { root: resolve(ctx.cwd, cfg.storage.root), maxBytes: cfg.storage.maxBytes },
+    storage: { root: resolve(ctx.cwd, cfg.storage.root), maxBytes: cfg.storage.maxBytes, ...storageWatermarks(cfg, sink) },
     retention,
     discovery: {
       enabled: cfg.discovery.enabled,
@@ -82,7 +82,7 @@ export function resolveConfig({ raw, source, baseDir, sink, ctx }: ResolveInput)
       ...(cfg.discovery.interface !== undefined ? { interface: cfg.discovery.interface } : {}),
     },
     cameras,
-    monitor: { intervalSeconds: cfg.monitor.intervalSeconds },
+    monitor: { intervalSeconds: cfg.monitor.intervalSeconds, clockSkewLimitSeconds: cfg.monitor.clockSkewLimitSeconds },
     console: { listen: cfg.console.listen, language: cfg.console.language },
     calendar,
     filing,
@@ -164,6 +164,18 @@ function resolveRetention(cfg: RawConfig, profile: JurisdictionProfile | null, s
   return { floorDays, ceilingDays };
 }
 
+/** Disk-pressure watermarks must nest: delete down to <= delete above < stop above. */
+function storageWatermarks(cfg: RawConfig, sink: IssueSink): Pick<AgentConfig['storage'], 'deleteAbovePercent' | 'deleteDownToPercent' | 'stopAbovePercent'> {
+  const { deleteAbovePercent, deleteDownToPercent, stopAbovePercent } = cfg.storage;
+  if (deleteDownToPercent > deleteAbovePercent) {
+    sink.error(['storage', 'deleteDownToPercent'], `${deleteDownToPercent} is above deleteAbovePercent (${deleteAbovePercent})`);
+  }
+  if (stopAbovePercent <= deleteAbovePercent) {
+    sink.error(['storage', 'stopAbovePercent'], `${stopAbovePercent} must be above deleteAbovePercent (${deleteAbovePercent}): recording stops only when deleting cannot help`);
+  }
+  return { deleteAbovePercent, deleteDownToPercent, stopAbovePercent };
+}
+
 const prohibitedKinds: readonly string[] = PROHIBITED_LOCATION_KINDS;
 
 function resolveCameras(cfg: RawConfig, secrets: SecretContext, sink: IssueSink): CameraConfig[] {
@@ -196,6 +208,7 @@ function resolveCameras(cfg: RawConfig, secrets: SecretContext, sink: IssueSink)
       prohibited,
     };
     if (c.purpose !== undefined) camera.purpose = c.purpose;
+    if (c.priority !== undefined) camera.priority = c.priority;
     return camera;
   });
 }

@@ -152,6 +152,19 @@ const storageSchema = z
   .strictObject({
     root: text().default('data/recordings').describe('Recording root; relative to the working directory.'),
     maxBytes: count(1).nullable().default(null).describe('Space the recordings may use; null = the whole filesystem.'),
+    deleteAbovePercent: z
+      .number()
+      .gt(0)
+      .max(100)
+      .default(90)
+      .describe('Disk pressure: above this % of maxBytes (or of the filesystem) the oldest unprotected segments are deleted. Protected ones never are.'),
+    deleteDownToPercent: z.number().gt(0).max(100).default(85).describe('Disk pressure deletes until usage is back to this %.'),
+    stopAbovePercent: z
+      .number()
+      .gt(0)
+      .max(100)
+      .default(97)
+      .describe('Only protected segments left and usage above this %: stop recording the lowest-priority cameras rather than delete.'),
   })
   .describe('Where recordings live.');
 
@@ -205,11 +218,22 @@ const cameraSchema = z.strictObject({
     .describe('Where the camera is; part of the change-report fingerprint.'),
   purpose: text().optional().describe('What the camera is for; part of the change-report fingerprint.'),
   record: z.boolean().default(true).describe('Record this camera.'),
+  priority: z
+    .number()
+    .int()
+    .min(-1000)
+    .max(1000)
+    .optional()
+    .describe('Recording priority (default 0): when the disk is full of protected recordings, lower priorities stop recording first.'),
 });
 
 const monitorSchema = z
   .strictObject({
     intervalSeconds: count(1).default(10).describe('Seconds between camera health and clarity checks.'),
+    // Capped at an hour so a value meant as milliseconds (5000) is caught, not obeyed.
+    clockSkewLimitSeconds: count(1, 3600)
+      .default(5)
+      .describe('Camera clock distance from the box (seconds) above which clock.skew is raised.'),
   })
   .describe('Camera monitoring.');
 

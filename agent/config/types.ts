@@ -32,6 +32,8 @@ export interface CameraConfig {
   location: { kind: string; description: string };
   purpose?: string;
   record: boolean;
+  /** Recording priority (absent = 0): lower stops first when only protected recordings fill the disk. */
+  priority?: number;
   /** location.kind is a place where cameras are forbidden: never record or stream it, raise an alarm. */
   prohibited: boolean;
 }
@@ -60,13 +62,16 @@ export interface AgentConfig {
   security: { requireSignedCommands: boolean; platformKeys: { id: string; publicKey: string }[] };
   /** Absolute path of the SQLite database. */
   database: string;
-  /** root is absolute; maxBytes null = the whole filesystem. */
-  storage: { root: string; maxBytes: number | null };
+  /**
+   * root is absolute; maxBytes null = the whole filesystem. Watermarks are % of maxBytes
+   * (or of the filesystem): deleteDownTo <= deleteAbove < stopAbove.
+   */
+  storage: { root: string; maxBytes: number | null; deleteAbovePercent: number; deleteDownToPercent: number; stopAbovePercent: number };
   retention: { floorDays: number; ceilingDays: number };
   /** targets: extra unicast probe addresses, HOST or HOST:PORT. */
   discovery: { enabled: boolean; intervalSeconds: number; interface?: string; port: number; targets: string[]; announcements: boolean };
   cameras: CameraConfig[];
-  monitor: { intervalSeconds: number };
+  monitor: { intervalSeconds: number; clockSkewLimitSeconds: number };
   console: { listen: string; language: 'zh-CN' | 'en' };
   /** file: absolute path of a calendar replacing the bundled one; null = the bundled calendar. */
   calendar: { file: string | null };

@@ -186,7 +186,7 @@ describe('loading', () => {
     expect(c.retention).toEqual({ floorDays: 15, ceilingDays: 30 });
     expect(c.discovery).toEqual({ enabled: true, intervalSeconds: 300, port: 3702, targets: [], announcements: true });
     expect(c.cameras).toEqual([]);
-    expect(c.monitor).toEqual({ intervalSeconds: 10 });
+    expect(c.monitor).toEqual({ intervalSeconds: 10, clockSkewLimitSeconds: 5 });
     expect(c.console).toEqual({ listen: '127.0.0.1:8080', language: 'zh-CN' });
     expect(c.filing).toEqual({
       acceptedOn: null,
