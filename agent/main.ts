@@ -19,6 +19,7 @@ import { InventoryService, type AnnouncementPort, type DiscoveryPort } from './i
 import { withDeadline, type Service } from './lifecycle/service.js';
 import { WatchdogService } from './lifecycle/watchdog.js';
 import { presencePayload } from './linkage/presence.js';
+import { CameraStatusService } from './linkage/camera-status.js';
 import { LinkageService } from './linkage/service.js';
 import { topics } from './linkage/topics.js';
 
@@ -153,6 +154,25 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       }),
     );
     services.push(new CameraEventsService({ cameras: config.cameras, clientFor, watch: watchEvents, bus, logger: logger.child({ component: 'camera-events' }) }));
+    services.push(
+      new CameraStatusService({
+        site,
+        cameras: config.cameras,
+        link: connection,
+        bus,
+        logger: logger.child({ component: 'camera-status' }),
+        now,
+        sources: {
+          uptime: (id) => {
+            const current = uptime.current(id);
+            if (!current) return null;
+            return { online: current.state === 'unknown' ? null : current.online, clockSkewMs: current.clockSkewMs, ...uptime.availability(id) };
+          },
+          clarity: (id) => clarityStatus(db, id),
+          recording: () => null,
+        },
+      }),
+    );
     const calendar = siteCalendar(config, logger);
     services.push(
       new ChangeService({
@@ -241,6 +261,19 @@ async function runCleanups(cleanups: { name: string; run: () => Promise<void> | 
     }
   }
   cleanups.length = 0;
+}
+
+/** The clarity monitor's latest verdict for a camera, from its persisted state. */
+function clarityStatus(db: Database, cameraId: string): { verdict: 'ok' | 'degraded' | 'fault'; faults: string[]; metrics: Record<string, number> } | null {
+  const row = db
+    .prepare<[string], { verdict: string; faults: string; metrics: string }>('SELECT verdict, faults, metrics FROM clarity_state WHERE camera_id = ?')
+    .get(cameraId);
+  if (!row) return null;
+  return {
+    verdict: row.verdict as 'ok' | 'degraded' | 'fault',
+    faults: JSON.parse(row.faults) as string[],
+    metrics: JSON.parse(row.metrics) as Record<string, number>,
+  };
 }
 
 /** Working days in the site's zone; a broken replacement calendar falls back to the bundled one. */

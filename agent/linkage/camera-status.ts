@@ -1,0 +1,113 @@
+import type { Logger } from '../../drivers/log/logger.js';
+import type { CameraConfig } from '../config/types.js';
+import type { EventBus } from '../events/index.js';
+import type { Service } from '../lifecycle/service.js';
+import { canonicalJson } from '../canonical-json.js';
+import { topics } from './topics.js';
+
+/** What the status topic says about clarity, uptime and recording; each capability provides its part. */
+export interface CameraStatusSources {
+  uptime(cameraId: string): { online: boolean | null; clockSkewMs: number | null; h24: number; d7: number; d30: number } | null;
+  clarity(cameraId: string): { verdict: 'ok' | 'degraded' | 'fault'; faults: string[]; metrics: Record<string, number> } | null;
+  recording(cameraId: string): { state: string; oldest: string | null; days: number | null } | null;
+}
+
+export interface StatusLink {
+  readonly connected: boolean;
+  publish(topic: string, payload: string, opts: { qos: 1; retain: true }): Promise<void>;
+  on(event: 'connect', listener: () => void): unknown;
+  off(event: 'connect', listener: () => void): unknown;
+}
+
+export interface CameraStatusDeps {
+  site: string;
+  cameras: CameraConfig[];
+  link: StatusLink;
+  bus: EventBus;
+  sources: CameraStatusSources;
+  logger: Logger;
+  now: () => Date;
+  /** Republished at least this often even without change (DESIGN: every 5 min). */
+  refreshMs?: number;
+  /** How often to look for changes to publish. */
+  checkMs?: number;
+}
+
+/**
+ * The retained `camera/<id>/status` topic: published on every (re)connect (a restarted
+ * broker may have lost it), whenever what it says changes, and at least every 5 min.
+ */
+export class CameraStatusService implements Service {
+  readonly name = 'camera-status';
+  private readonly last = new Map<string, { body: string; at: number }>();
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly deps: CameraStatusDeps) {}
+
+  private readonly onConnect = (): void => {
+    this.last.clear();
+    this.publishAll();
+  };
+
+  start(): void {
+    this.deps.link.on('connect', this.onConnect);
+    const soon = () => setImmediate(() => this.publishAll());
+    this.unsubscribe.push(this.deps.bus.on('event', soon), this.deps.bus.on('camera.reachability', soon));
+    this.timer = setInterval(() => this.publishAll(), this.deps.checkMs ?? 10_000);
+    this.timer.unref();
+    if (this.deps.link.connected) this.publishAll();
+  }
+
+  stop(): void {
+    this.deps.link.off('connect', this.onConnect);
+    for (const u of this.unsubscribe.splice(0)) u();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The payload for one camera now (also for the `status` request). */
+  status(camera: CameraConfig): Record<string, unknown> {
+    const { sources } = this.deps;
+    const uptime = sources.uptime(camera.id);
+    const clarity = sources.clarity(camera.id);
+    const recording = sources.recording(camera.id);
+    return {
+      ts: this.deps.now().toISOString(),
+      online: uptime?.online ?? null,
+      clarity: clarity ?? { verdict: null, faults: [], metrics: {} },
+      uptime: uptime ? { h24: uptime.h24, d7: uptime.d7, d30: uptime.d30 } : { h24: null, d7: null, d30: null },
+      recording: recording ?? { state: camera.prohibited ? 'forbidden' : camera.record ? 'unknown' : 'off', oldest: null, days: null },
+      clockSkewMs: uptime?.clockSkewMs ?? null,
+      // Extensions: what the camera is, so a status alone is readable.
+      name: camera.name,
+      prohibited: camera.prohibited,
+    };
+  }
+
+  private publishAll(): void {
+    if (!this.deps.link.connected) return;
+    const nowMs = this.deps.now().getTime();
+    for (const camera of this.deps.cameras) {
+      let payload: Record<string, unknown>;
+      try {
+        payload = this.status(camera);
+      } catch (err) {
+        this.deps.logger.error({ err, camera: camera.id }, 'could not build camera status');
+        continue;
+      }
+      // Compare without the time stamp: a change of content publishes at once, sameness waits for the refresh.
+      const { ts: _ts, ...content } = payload;
+      const body = canonicalJson(content);
+      const prev = this.last.get(camera.id);
+      if (prev && prev.body === body && nowMs - prev.at < (this.deps.refreshMs ?? 300_000)) continue;
+      this.last.set(camera.id, { body, at: nowMs });
+      this.deps.link
+        .publish(topics.cameraStatus(this.deps.site, camera.id), JSON.stringify(payload), { qos: 1, retain: true })
+        .catch((err: unknown) => {
+          this.last.delete(camera.id); // try again on the next round
+          this.deps.logger.debug({ err, camera: camera.id }, 'camera status not published');
+        });
+    }
+  }
+}
