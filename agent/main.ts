@@ -20,6 +20,8 @@ import { withDeadline, type Service } from './lifecycle/service.js';
 import { WatchdogService } from './lifecycle/watchdog.js';
 import { presencePayload } from './linkage/presence.js';
 import { CameraStatusService } from './linkage/camera-status.js';
+import { RecordingService } from './recording/service.js';
+import { InventoryStore } from './inventory/store.js';
 import { LinkageService } from './linkage/service.js';
 import { topics } from './linkage/topics.js';
 
@@ -154,6 +156,26 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       }),
     );
     services.push(new CameraEventsService({ cameras: config.cameras, clientFor, watch: watchEvents, bus, logger: logger.child({ component: 'camera-events' }) }));
+    const inventoryStore = new InventoryStore(db);
+    const recording = new RecordingService({
+      db,
+      recorder,
+      logger: logger.child({ component: 'recording' }),
+      now,
+      cameras: config.cameras,
+      storageRoot: config.storage.root,
+      timeZone: config.site.timezone,
+      streamUri: async (camera) => {
+        // The inventory already knows the main stream; ask the camera only when it does not.
+        const known = inventoryStore.latestSnapshot(camera.id)?.record.profiles.find((p) => p.streamUri)?.streamUri;
+        if (known) return known;
+        const client = clientFor(camera);
+        const [profile] = await client.getProfiles();
+        if (!profile) throw new Error('camera has no media profile');
+        return client.getStreamUri(profile.token);
+      },
+    });
+    services.push(recording);
     services.push(
       new CameraStatusService({
         site,
@@ -169,7 +191,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
             return { online: current.state === 'unknown' ? null : current.online, clockSkewMs: current.clockSkewMs, ...uptime.availability(id) };
           },
           clarity: (id) => clarityStatus(db, id),
-          recording: () => null,
+          recording: (id) => recordingStatus(recording, db, id, now()),
         },
       }),
     );
@@ -261,6 +283,20 @@ async function runCleanups(cleanups: { name: string; run: () => Promise<void> | 
     }
   }
   cleanups.length = 0;
+}
+
+/** Recording state and how far back recordings reach, for the camera status. */
+function recordingStatus(recording: RecordingService, db: Database, cameraId: string, now: Date): { state: string; oldest: string | null; days: number | null } | null {
+  const state = recording.state(cameraId);
+  if (!state) return null;
+  const oldest = db
+    .prepare<[string], { start_ms: number | null }>("SELECT min(start_ms) AS start_ms FROM segments WHERE camera_id = ? AND state = 'present'")
+    .get(cameraId)?.start_ms;
+  return {
+    state: state.state,
+    oldest: oldest ? new Date(oldest).toISOString() : null,
+    days: oldest ? Math.floor(((now.getTime() - oldest) / 86_400_000) * 10) / 10 : null,
+  };
 }
 
 /** The clarity monitor's latest verdict for a camera, from its persisted state. */

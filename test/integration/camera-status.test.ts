@@ -51,7 +51,7 @@ describe('camera status topic', () => {
       }
     };
     const status = await readRetained();
-    expect(status).toMatchObject({ online: true, clockSkewMs: expect.any(Number), uptime: { h24: expect.any(Number) }, recording: { state: 'off' } });
+    expect(status).toMatchObject({ online: true, clockSkewMs: expect.any(Number), uptime: { h24: expect.any(Number) }, recording: { state: 'disabled' } });
     expect(Object.keys(status)).toEqual(expect.arrayContaining(['ts', 'online', 'clarity', 'uptime', 'recording', 'clockSkewMs']));
 
     // The broker restarts empty: the agent sets the retained status again on reconnect.
