@@ -21,6 +21,7 @@ import { WatchdogService } from './lifecycle/watchdog.js';
 import { presencePayload } from './linkage/presence.js';
 import { CameraStatusService } from './linkage/camera-status.js';
 import { RecordingService } from './recording/service.js';
+import { RetentionService } from './retention/service.js';
 import { InventoryStore } from './inventory/store.js';
 import { LinkageService } from './linkage/service.js';
 import { topics } from './linkage/topics.js';
@@ -176,6 +177,21 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       },
     });
     services.push(recording);
+    const retention = new RetentionService({
+      db,
+      recorder,
+      logger: logger.child({ component: 'retention' }),
+      now,
+      config,
+      // Past the hard watermark with only protected recordings left: stop, never delete.
+      stopRecording: async (ids, reason) => {
+        for (const id of ids) await recording.stopCamera(id, reason);
+      },
+      resumeRecording: (ids) => {
+        for (const id of ids) recording.startCamera(id);
+      },
+    });
+    services.push(retention);
     services.push(
       new CameraStatusService({
         site,
@@ -191,7 +207,12 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
             return { online: current.state === 'unknown' ? null : current.online, clockSkewMs: current.clockSkewMs, ...uptime.availability(id) };
           },
           clarity: (id) => clarityStatus(db, id),
-          recording: (id) => recordingStatus(recording, db, id, now()),
+          recording: (id) => {
+            const state = recording.state(id);
+            if (!state) return null;
+            const kept = retention.status().cameras[id];
+            return { state: state.state, oldest: kept?.oldest ?? null, days: kept?.days ?? null };
+          },
         },
       }),
     );
@@ -283,20 +304,6 @@ async function runCleanups(cleanups: { name: string; run: () => Promise<void> | 
     }
   }
   cleanups.length = 0;
-}
-
-/** Recording state and how far back recordings reach, for the camera status. */
-function recordingStatus(recording: RecordingService, db: Database, cameraId: string, now: Date): { state: string; oldest: string | null; days: number | null } | null {
-  const state = recording.state(cameraId);
-  if (!state) return null;
-  const oldest = db
-    .prepare<[string], { start_ms: number | null }>("SELECT min(start_ms) AS start_ms FROM segments WHERE camera_id = ? AND state = 'present'")
-    .get(cameraId)?.start_ms;
-  return {
-    state: state.state,
-    oldest: oldest ? new Date(oldest).toISOString() : null,
-    days: oldest ? Math.floor(((now.getTime() - oldest) / 86_400_000) * 10) / 10 : null,
-  };
 }
 
 /** The clarity monitor's latest verdict for a camera, from its persisted state. */

@@ -1,8 +1,12 @@
 // `npm run bench [-- NAME [options]]`: runs one benchmark, or all of them.
 import { benchInventory } from './inventory.js';
+import { benchClarity } from './clarity.js';
+import { benchRetention } from './retention.js';
 
 const benches: Record<string, (argv: string[]) => Promise<void>> = {
   inventory: benchInventory,
+  clarity: benchClarity,
+  retention: benchRetention,
 };
 
 const [name, ...rest] = process.argv.slice(2);

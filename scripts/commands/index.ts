@@ -6,6 +6,9 @@ import { validateConfigCommand } from './validate-config.js';
 import { dossierCommand } from './dossier.js';
 import { registerCommand } from './register.js';
 import { deadlineCommand } from './deadline.js';
+import { scoreCommand } from './score.js';
+import { retentionCommand } from './retention.js';
+import { holdCommand } from './hold.js';
 
 // Every `cea` sub-command, in the order `cea help` lists them.
 export const commands: Command[] = [
@@ -16,4 +19,7 @@ export const commands: Command[] = [
   dossierCommand,
   registerCommand,
   deadlineCommand,
+  scoreCommand,
+  retentionCommand,
+  holdCommand,
 ];

@@ -182,7 +182,7 @@ describe('loading', () => {
     expect(c.broker).toBeNull();
     expect(c.security).toEqual({ requireSignedCommands: true, platformKeys: [] });
     expect(c.database).toBe(join(dir, 'data', 'agent.db'));
-    expect(c.storage).toEqual({ root: join(dir, 'data', 'recordings'), maxBytes: null });
+    expect(c.storage).toEqual({ root: join(dir, 'data', 'recordings'), maxBytes: null, deleteAbovePercent: 90, deleteDownToPercent: 85, stopAbovePercent: 97 });
     expect(c.retention).toEqual({ floorDays: 15, ceilingDays: 30 });
     expect(c.discovery).toEqual({ enabled: true, intervalSeconds: 300, port: 3702, targets: [], announcements: true });
     expect(c.cameras).toEqual([]);

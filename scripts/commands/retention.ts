@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentConfig } from '../../agent/config/index.js';
+import { EventBus, EventRecorder, Outbox } from '../../agent/events/index.js';
+import { formatBytes } from '../../agent/retention/policy.js';
+import { reconcile, type ReconcileResult } from '../../agent/retention/reconcile.js';
+import {
+  assess,
+  assessmentJson,
+  diskConstraints,
+  loadColumns,
+  loadHolds,
+  reconcileAlarms,
+  segmentDetails,
+  totalBytes,
+  type Assessment,
+} from '../../agent/retention/service.js';
+import { Sweeper, type SweepResult } from '../../agent/retention/sweeper.js';
+import { createLogger, type Logger } from '../../drivers/log/logger.js';
+import { migrations, openStore, type Database } from '../../drivers/store/index.js';
+import { parseCommandArgs } from '../cli/args.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
+import { commandNow, loadCommandConfig, openDatabaseReadOnly } from './dossier.js';
+
+/** Cameras retention stopped (the agent's state), so a plan shows what it would resume. */
+function stoppedCameras(db: Database): string[] {
+  try {
+    const row = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get('retention.state');
+    return row ? ((JSON.parse(row.value) as { stopped?: string[] }).stopped ?? []) : [];
+  } catch {
+    return [];
+  }
+}
+
+function logIgnored(r: ReconcileResult, logger: Logger): void {
+  if (r.ignored.length > 0) logger.warn({ count: r.ignored.length, first: r.ignored.slice(0, 10) }, 'files not in the recording layout are left alone');
+  if (r.problem) logger.error(r.problem);
+}
+
+async function plan(config: AgentConfig, now: Date, logger: Logger): Promise<{ a: Assessment; r: ReconcileResult }> {
+  // Read only: a plan never changes the index or the disk.
+  const opened = openDatabaseReadOnly(config.database, now);
+  let db = opened.db;
+  if (!db) {
+    logger.warn(`${opened.problem ?? 'no database'}; planning from the disk alone`);
+    db = openStore(':memory:', { migrations, now: () => now }).db;
+  }
+  try {
+    const r = await reconcile({ db, root: config.storage.root, timeZone: config.site.timezone, nowMs: now.getTime(), dryRun: true, logger });
+    logIgnored(r, logger);
+    // The index as it would be after reconciling: missing files out, unindexed ones in.
+    const segments = loadColumns(db, { exclude: new Set(r.missing.map((m) => m.id)), extra: r.adopted });
+    const a = assess({
+      config,
+      segments,
+      details: segmentDetails(db, r.adopted),
+      holds: loadHolds(db),
+      disk: diskConstraints(config, totalBytes(segments)),
+      wallMs: now.getTime(),
+      stoppedCameras: stoppedCameras(db),
+    });
+    a.alarms.unshift(...reconcileAlarms(r));
+    return { a, r };
+  } finally {
+    db.close();
+  }
+}
+
+async function sweep(config: AgentConfig, now: Date, logger: Logger): Promise<{ a: Assessment; r: ReconcileResult; s: SweepResult }> {
+  const { db } = openStore(config.database, { migrations, now: () => now });
+  try {
+    const clock = () => now;
+    // Events (recording.missing) wait in the outbox for the agent to send them.
+    const recorder = new EventRecorder(db, new Outbox({ db, site: config.site.id, now: clock, newId: randomUUID }), new EventBus(logger));
+    const sweeper = new Sweeper({ db, root: config.storage.root, now: clock, logger });
+    sweeper.recover();
+    const r = await reconcile({ db, root: config.storage.root, timeZone: config.site.timezone, nowMs: now.getTime(), recorder, logger });
+    logIgnored(r, logger);
+    const segments = loadColumns(db);
+    const a = assess({
+      config,
+      segments,
+      details: segmentDetails(db),
+      holds: loadHolds(db),
+      disk: diskConstraints(config, totalBytes(segments)),
+      wallMs: now.getTime(),
+      stoppedCameras: stoppedCameras(db),
+    });
+    a.alarms.unshift(...reconcileAlarms(r));
+    // Gone between the reconcile and the deletion: listed (missingAtDeletion); the next reconcile flags them.
+    const s = await sweeper.sweep(a.plan.deletions, { holdNowMs: a.plan.holdNowMs });
+    return { a, r, s };
+  } finally {
+    db.close();
+  }
+}
+
+function human(io: CommandIo, verb: 'plan' | 'sweep', a: Assessment, deleted: { bytes: number; reason: string }[], r: ReconcileResult, s: SweepResult | null): void {
+  const lines: string[] = [];
+  const by = (reason: string) => deleted.filter((d) => d.reason === reason);
+  const sum = (list: { bytes: number }[]) => formatBytes(list.reduce((n, d) => n + d.bytes, 0));
+  lines.push(`${verb === 'plan' ? 'would delete' : 'deleted'}: ${deleted.length} segment(s), ${sum(deleted)}`);
+  for (const reason of ['past_ceiling', 'disk_pressure']) {
+    const list = by(reason);
+    if (list.length > 0) lines.push(`  ${reason}: ${list.length} (${sum(list)})`);
+  }
+  if (s && s.skipped.length > 0) lines.push(`skipped: ${s.skipped.length} (first: ${s.skipped[0]?.path}: ${s.skipped[0]?.reason})`);
+  lines.push(`kept: ${a.plan.kept.floor} inside the floor, ${a.plan.kept.hold} held, ${a.plan.kept.other} other`);
+  if (r.adopted.length > 0 || r.missing.length > 0) lines.push(`index: ${r.adopted.length} file(s) adopted, ${r.missing.length} missing`);
+  const f = a.forecast;
+  lines.push(
+    `forecast: ${f.daysRetainable === null ? 'unknown (no recent recordings)' : `${f.daysRetainable} days retainable`} (floor ${f.floorDays} d + ${f.marginDays} d margin): ${f.ok ? 'ok' : 'SHORT'}`,
+  );
+  for (const x of a.alarms) lines.push(`${x.severity.toUpperCase()} ${x.type}: ${x.detail}`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `cea retention plan|sweep`: reconcile index and disk, then show / perform what rotation deletes. */
+export const retentionCommand: Command = {
+  name: 'retention',
+  summary: 'recordings rotation: reconcile index and disk, then show (plan) or perform (sweep) the deletions',
+  usage: 'retention plan|sweep [--config FILE] [--now ISO] [--json]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string' }, now: { type: 'string' }, json: { type: 'boolean' } });
+    const verb = positionals[0];
+    if (positionals.length !== 1 || (verb !== 'plan' && verb !== 'sweep')) {
+      throw new UsageError(positionals.length === 0 ? 'missing sub-command (plan or sweep)' : `unknown sub-command "${positionals.join(' ')}" (expected plan or sweep)`);
+    }
+    const now = commandNow(values.now);
+    const config = loadCommandConfig('retention', values.config, io);
+    if (!config) return EXIT_USAGE;
+    const logger = createLogger({ destination: io.stderr, level: io.env.CEA_LOG_LEVEL ?? 'warn', pretty: false });
+
+    let a: Assessment;
+    let r: ReconcileResult;
+    let s: SweepResult | null = null;
+    if (verb === 'plan') ({ a, r } = await plan(config, now, logger));
+    else ({ a, r, s } = await sweep(config, now, logger));
+
+    const deleted = s ? s.deleted : a.plan.deletions.map((d) => ({ ...d.segment, reason: d.reason }));
+    if (values.json) {
+      printJson(
+        io,
+        assessmentJson(a, {
+          deleted,
+          extra: {
+            reconcile: { adopted: r.adopted.length, missing: r.missing.map((m) => m.path), ignored: r.ignored.length, problem: r.problem },
+            ...(s ? { skipped: s.skipped, missingAtDeletion: s.missing.map((m) => m.path), freedBytes: s.freedBytes } : {}),
+          },
+        }),
+      );
+    } else human(io, verb, a, deleted, r, s);
+    const findings = a.alarms.some((x) => x.severity !== 'info') || (s !== null && s.skipped.length > 0);
+    return findings ? EXIT_FINDINGS : EXIT_OK;
+  },
+};
