@@ -21,6 +21,11 @@ import { WatchdogService } from './lifecycle/watchdog.js';
 import { presencePayload } from './linkage/presence.js';
 import { CameraStatusService } from './linkage/camera-status.js';
 import { RecordingService } from './recording/service.js';
+import { ClarityService } from './clarity/service.js';
+import type { FrameAnalysis } from './clarity/metrics.js';
+import type { PolicyConfig } from './clarity/policy.js';
+import { ImageWorkerPool } from '../drivers/image/index.js';
+import { grabFrame, withCredentials } from '../drivers/ffmpeg/index.js';
 import { RetentionService } from './retention/service.js';
 import { InventoryStore } from './inventory/store.js';
 import { LinkageService } from './linkage/service.js';
@@ -44,6 +49,8 @@ export interface AgentDeps {
   /** How a burst of changes becomes one report (default: a quiet minute, at most 5 min). */
   changeDebounce?: DebouncePolicy;
   changeCheckEveryMs?: number;
+  /** Overrides of the clarity monitoring policy (tests shorten the baseline). */
+  clarityPolicy?: Partial<PolicyConfig>;
   /** Filesystem size under the recordings root, for the site fingerprint (injected: it is I/O). */
   storageBytes?: (root: string) => number | null;
 }
@@ -192,6 +199,31 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       },
     });
     services.push(retention);
+    // Scoring runs in worker threads: MQTT keepalives and the store never wait for a JPEG.
+    const imagePool = new ImageWorkerPool<FrameAnalysis>({ analyser: new URL('./clarity/metrics.js', import.meta.url) });
+    cleanups.push({ name: 'image pool', run: () => imagePool.close() });
+    services.push(
+      new ClarityService({
+        db,
+        recorder,
+        logger: logger.child({ component: 'clarity' }),
+        now,
+        cameras: config.cameras,
+        intervalMs: config.monitor.intervalSeconds * 1000,
+        analyser: imagePool,
+        ...(deps.clarityPolicy ? { policy: deps.clarityPolicy } : {}),
+        observe: (id, ok, at, error) => uptime.observe(id, ok, at, { source: 'snapshot', ...(error ? { error } : {}) }),
+        snapshot: async (camera) => {
+          const profiles = inventoryStore.latestSnapshot(camera.id)?.record.profiles ?? [];
+          const snapshotUri = profiles.find((p) => p.snapshotUri)?.snapshotUri;
+          if (snapshotUri) return (await clientFor(camera).fetchSnapshot(snapshotUri)).body;
+          // No snapshot URI (some cameras): one frame from the main stream.
+          const streamUri = profiles.find((p) => p.streamUri)?.streamUri;
+          if (!streamUri) throw new Error('camera not interrogated yet: no snapshot or stream URI');
+          return grabFrame(withCredentials(streamUri, camera.onvif.username, camera.onvif.password), { timeoutMs: 10_000 });
+        },
+      }),
+    );
     services.push(
       new CameraStatusService({
         site,
