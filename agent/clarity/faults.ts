@@ -83,46 +83,50 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   // and night scenes included, has some lit thing well above 150.
   darkHighlight: 100,
   darkMean: 25,
-  // Over-exposure blows out ~20-60% of the frame and lifts the median above ~185; good
-  // bright pictures (white walls, overcast sky) have a few % clipped or a median <= 175.
+  // Over-exposure blows out ~20-60% of the frame and lifts the median to >= 189; good
+  // bright pictures (white walls, overcast sky, a pale surface) have <= 1.5% clipped or a
+  // median <= 175. A colourful scene over-exposed clips single channels, not luma: then a
+  // few % clipped with a median >= 190 is enough.
   brightClipped: 0.15,
   brightMedian: 150,
   brightMedianHigh: 190,
   brightClippedSome: 0.03,
   brightMean: 215,
-  // Levels squeezed to half the range give <= 127; good pictures, flat grey scenes
-  // included, use 170 or more.
+  // Levels squeezed to half the range around mid grey give <= 121; good pictures, a flat
+  // grey pavement scene included, use 170 or more. A pale or dark surface seen close up
+  // is not haze: the band must sit around mid grey.
   lowContrastRange: 145,
   lowContrastCentre: 60,
-  // Gaussian blur of 0.4-0.45% of the long side, or motion blur of 2%, gives <= 0.28;
-  // good pictures, smooth dusk skies, 2x-enlarged and shallow-depth-of-field ones
-  // included, score 0.33 or more.
+  // Gaussian blur of 0.4% of the long side gives <= 0.24, and 0.45% or a 2% motion blur
+  // <= 0.28; good pictures, 2x-enlarged (desk 0.34), smooth dusk skies and shallow depth
+  // of field included, score 0.34 or more.
   blurSharpness: 0.3,
-  // Grain of sigma ~8/255 at full size is >= 2.1 at working size; the grainiest good
-  // pictures measure ~1.1 (fine fabric, street grain), or more only from texture
-  // (moss, foliage), which fineness leaves out: grain >= 0.45, texture ~0.40.
+  // Grain of sigma ~8-10/255 on a 1280 px photograph is >= 2.1 at working size; the
+  // grainiest good pictures measure <= 1.1 (fine fabric, film grain) or more only from
+  // texture (moss, foliage), which fineness leaves out: grain >= 0.45, texture ~0.40.
   noiseSigma: 1.7,
   noiseFineness: 0.45,
-  // White-balance gains of ~0.8/1.1 tint the highlights by >= 0.25; good pictures measure
-  // |tint| <= 0.13 (sodium lamps, blue hour) and coolness <= 0.09 (overcast sky).
-  // Warm casts are not judged: sunsets, tungsten and sodium light are warm by nature.
+  // White-balance gains of ~0.8/1.1 tint the highlights by |tint| >= 0.26 (green,
+  // magenta) or coolness >= 0.29 (blue); good pictures measure |tint| <= 0.13 (sodium
+  // lamps, blue hour) and coolness <= 0.13 (overcast sky, water). Warm casts are not
+  // judged: sunsets, tungsten and sodium light are warm by nature.
   castTint: 0.19,
   castCool: 0.18,
   // Dusk, storm, fog and forest-shade pictures have no white at all (whitePoint <= 225):
   // their colour is the light's and cannot be told from a cast.
   castWhitePoint: 230,
-  // Hands and boards at the lens cover >= 45% of the cells; dark night skies and shadows
-  // in good pictures are either textured or under 20%.
+  // Hands and boards at the lens cover >= 45% of the cells; dark night skies, water and
+  // shadows in good pictures are textured, or level and under 25%.
   occlusionFraction: 0.35,
-  // Interference of ±14 grey levels on a 6-pixel period measures >= 13; JPEG block edges
-  // (the only periodic pattern in good pictures) measure < 1.
+  // Interference lines of +14% every 12 rows measure >= 13 (2 rows of +11% every 16:
+  // >= 7); JPEG block edges, the only periodic pattern in good pictures, measure < 1.
   stripeAmplitude: 4,
   // A live camera's sensor noise moves the grid cells by ~0.1-0.3 on average, and an OSD
   // clock moves some by several levels; a stuck encoder repeats the same bytes (0).
   frozenMeanDiff: 0.05,
   frozenMaxDiff: 1,
-  // A camera turned away correlates at ~0 with its reference; people and cars passing, or
-  // a change of light, keep it above ~0.6.
+  // Another scene correlates at <= 0.18 with the reference (hash distance >= 18); the same
+  // view blurred, noisy, over- or under-exposed stays >= 0.6 (hash distance <= 6).
   sceneSimilarity: 0.35,
   sceneHashDistance: 16,
 });

@@ -96,7 +96,7 @@ const OCC_FLAT_STEP = 0.6;
 const OCC_GRAIN_STEP = 1.5;
 /** ... in a group whose cell means spread by at most this (one surface at one level). */
 const OCC_LEVEL_SD = 2;
-/** ... and it is an occluder only if also this dark (hands, panels, lens caps block the light). */
+/** Occluder cells are also this dark (hands, panels, lens caps block the light). */
 const OCC_DARK_LUMA = 90;
 /** Sharpness is measured across edges whose 9-pixel step is at least this fraction of the picture's luma range. */
 const EDGE_GATE = 0.25;

@@ -329,7 +329,7 @@ export function step(state: ClarityTracker, sample: ClaritySample, now: number, 
       delete s.active[code];
       cleared.push(code);
     }
-    if (streak.bad === 0 && streak.good >= cfg.clearAfter && !s.active[code]) delete s.streaks[code];
+    if (streak.bad === 0 && streak.good >= cfg.clearAfter && s.active[code] === undefined) delete s.streaks[code];
     else s.streaks[code] = streak;
   }
 

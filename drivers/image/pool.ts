@@ -48,7 +48,14 @@ interface Slot {
   worker: Worker;
   task: Task | null;
   dead: boolean;
+  /** A request is out in the worker (its caller may already have been answered). */
+  busy: boolean;
+  /** Called when the worker answers or dies. */
+  onIdle: (() => void) | null;
 }
+
+/** How long close() lets a worker finish the picture it is decoding before terminating it. */
+const CLOSE_GRACE_MS = 2000;
 
 /**
  * A runnable URL for a module: itself when it exists, else (running from TypeScript
@@ -127,11 +134,27 @@ export class ImageWorkerPool<T = unknown> {
       for (const task of this.queue.splice(0)) this.settle(task, new ImageError('closed', 'image pool closed'));
       const slots = this.slots.splice(0);
       for (const slot of slots) {
-        slot.dead = true;
         if (slot.task) this.settle(slot.task, new ImageError('closed', 'image pool closed'));
-        slot.task = null;
       }
-      await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
+      // Let a worker finish the picture it is decoding: libvips runs it on the process's
+      // libuv threads, and a job still running there would hold up the process's exit.
+      await Promise.all(
+        slots.map(async (slot) => {
+          if (slot.busy && !slot.dead) {
+            await new Promise<void>((done) => {
+              const timer = setTimeout(done, CLOSE_GRACE_MS);
+              timer.unref();
+              slot.onIdle = () => {
+                clearTimeout(timer);
+                done();
+              };
+            });
+          }
+          slot.dead = true;
+          slot.task = null;
+          await slot.worker.terminate().catch(() => undefined);
+        }),
+      );
     })();
     return this.closing;
   }
@@ -143,6 +166,7 @@ export class ImageWorkerPool<T = unknown> {
       if (!slot) return;
       const task = this.queue.shift()!;
       slot.task = task;
+      slot.busy = true;
       slot.worker.ref();
       task.timer = setTimeout(() => {
         this.settle(task, new ImageError('timeout', `picture not analysed within ${this.timeoutMs} ms`));
@@ -162,9 +186,16 @@ export class ImageWorkerPool<T = unknown> {
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { worker, task: null, dead: false };
+    const slot: Slot = { worker, task: null, dead: false, busy: false, onIdle: null };
     this.slots.push(slot);
+    const idle = () => {
+      slot.busy = false;
+      const cb = slot.onIdle;
+      slot.onIdle = null;
+      cb?.();
+    };
     worker.on('message', (reply: WorkerReply) => {
+      idle();
       const task = slot.task;
       if (!task || task.id !== reply.id) return; // a late answer to a task that timed out
       slot.task = null;
@@ -176,6 +207,7 @@ export class ImageWorkerPool<T = unknown> {
       }
     });
     const died = (why: string) => {
+      idle();
       if (slot.dead) return;
       slot.dead = true;
       const i = this.slots.indexOf(slot);

@@ -59,8 +59,14 @@ export const runCommand: Command = {
     if (demo) printDemoHints(io, config, agent);
 
     await waitForShutdownSignal(logger);
+    const signalledAt = Date.now();
     await agent.stop('signal');
     await demo?.stop();
+    // Ctrl-C reaches npm, the shell and us within milliseconds, often more than once. A
+    // duplicate that lands while Node is exiting (its handlers already reset) would kill us
+    // with SIGINT instead of exit 0: stay a moment so duplicates find the handler.
+    const settle = 250 - (Date.now() - signalledAt);
+    if (settle > 0) await new Promise((r) => setTimeout(r, settle));
     // Everything is stopped and stored. A request to a hung camera may still hold a socket
     // until its own deadline; it must not hold up the exit (the contract is 5 s).
     setTimeout(() => {
