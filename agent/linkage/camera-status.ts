@@ -76,7 +76,7 @@ export class CameraStatusService implements Service {
       ts: this.deps.now().toISOString(),
       online: uptime?.online ?? null,
       clarity: clarity ?? { verdict: null, faults: [], metrics: {} },
-      uptime: uptime ? { h24: uptime.h24, d7: uptime.d7, d30: uptime.d30 } : { h24: null, d7: null, d30: null },
+      uptime: uptime ? { h24: round4(uptime.h24), d7: round4(uptime.d7), d30: round4(uptime.d30) } : { h24: null, d7: null, d30: null },
       recording: recording ?? { state: camera.prohibited ? 'forbidden' : camera.record ? 'unknown' : 'off', oldest: null, days: null },
       clockSkewMs: uptime?.clockSkewMs ?? null,
       // Extensions: what the camera is, so a status alone is readable.
@@ -96,9 +96,9 @@ export class CameraStatusService implements Service {
         this.deps.logger.error({ err, camera: camera.id }, 'could not build camera status');
         continue;
       }
-      // Compare without the time stamp: a change of content publishes at once, sameness waits for the refresh.
-      const { ts: _ts, ...content } = payload;
-      const body = canonicalJson(content);
+      // A change of what the status *says* publishes at once; drifting numbers (metrics,
+      // availability fractions) wait for the periodic refresh, or every sample would publish.
+      const body = canonicalJson(significant(payload));
       const prev = this.last.get(camera.id);
       if (prev && prev.body === body && nowMs - prev.at < (this.deps.refreshMs ?? 300_000)) continue;
       this.last.set(camera.id, { body, at: nowMs });
@@ -110,4 +110,24 @@ export class CameraStatusService implements Service {
         });
     }
   }
+}
+
+function round4(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}
+
+/** The parts of a status whose change is news for the platform. */
+function significant(payload: Record<string, unknown>): unknown {
+  const clarity = payload.clarity as { verdict: unknown; faults: unknown } | undefined;
+  const recording = payload.recording as { state: unknown; oldest: unknown } | undefined;
+  const skew = payload.clockSkewMs as number | null;
+  return {
+    online: payload.online,
+    verdict: clarity?.verdict ?? null,
+    faults: clarity?.faults ?? [],
+    recording: recording?.state ?? null,
+    oldest: recording?.oldest ?? null,
+    // Whole seconds: a clock skew that moves by milliseconds is not news.
+    skewS: skew === null ? null : Math.round(skew / 1000),
+  };
 }
