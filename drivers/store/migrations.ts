@@ -250,4 +250,61 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: 'linkage: request nonces and replies (replay protection, duplicate ids)',
+    up(db) {
+      db.exec(`
+        -- Nonces of signed requests seen in the replay window; kept across restarts.
+        CREATE TABLE request_nonces (
+          nonce   TEXT PRIMARY KEY,
+          key_id  TEXT NOT NULL,
+          seen_ms INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX request_nonces_by_time ON request_nonces (seen_ms);
+
+        -- The first answer to each request id: a duplicate within the window gets it again
+        -- instead of acting twice.
+        CREATE TABLE request_replies (
+          request_id TEXT NOT NULL,
+          verb       TEXT NOT NULL,
+          reply      TEXT NOT NULL,         -- JSON response payload
+          at_ms      INTEGER NOT NULL,
+          PRIMARY KEY (verb, request_id)
+        ) STRICT;
+        CREATE INDEX request_replies_by_time ON request_replies (at_ms);
+      `);
+    },
+  },
+  {
+    version: 8,
+    name: 'access register: append-only, hash-chained',
+    up(db) {
+      db.exec(`
+        -- Liaoning Art. 14 (iv), 18: every use of image information, written before it happens.
+        CREATE TABLE access_register (
+          seq          INTEGER PRIMARY KEY,   -- 1, 2, 3 … no gaps
+          id           TEXT NOT NULL UNIQUE,
+          at_ms        INTEGER NOT NULL,
+          verb         TEXT NOT NULL,         -- snapshot | live.open | recordings.query | recordings.export | cli.export | console.view …
+          cameras      TEXT NOT NULL,         -- JSON [cameraId]
+          from_ms      INTEGER,
+          to_ms        INTEGER,
+          requester    TEXT NOT NULL,         -- platform key id, operator account, or cli:<user>
+          staff        TEXT NOT NULL,         -- JSON [staff id]
+          approval_doc TEXT,
+          law_doc      TEXT,
+          purpose      TEXT,
+          result       TEXT NOT NULL,         -- granted | refused:<code>
+          detail       TEXT NOT NULL,         -- JSON
+          prev_hash    TEXT NOT NULL,         -- hash of the previous row ('' for the first)
+          hash         TEXT NOT NULL          -- sha256 over prev_hash + this row's canonical content
+        ) STRICT;
+        CREATE TRIGGER access_register_no_delete BEFORE DELETE ON access_register
+          BEGIN SELECT RAISE(ABORT, 'the access register is append-only'); END;
+        CREATE TRIGGER access_register_no_update BEFORE UPDATE ON access_register
+          BEGIN SELECT RAISE(ABORT, 'the access register is append-only'); END;
+      `);
+    },
+  },
 ];
