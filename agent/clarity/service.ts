@@ -5,7 +5,15 @@ import type { EventRecorder } from '../events/index.js';
 import { mapBounded } from '../lifecycle/bounded.js';
 import type { Service } from '../lifecycle/service.js';
 import type { FrameAnalysis } from './metrics.js';
-import { createTracker, step, type ClaritySample, type ClarityTracker, type PolicyConfig } from './policy.js';
+import { createTracker, relearn, step, type ClaritySample, type ClarityTracker, type PolicyConfig } from './policy.js';
+
+/** Key prefix in `meta` of an operator's request to re-learn a camera's baseline (`cea clarity relearn`). */
+export const RELEARN_KEY = 'clarity.relearn:';
+
+/** Asks the running agent (or the next one) to re-learn a camera's normal picture, e.g. after it was re-aimed. */
+export function requestRelearn(db: Database, cameraId: string, at: Date): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(RELEARN_KEY + cameraId, at.toISOString());
+}
 
 /** The image worker pool's part the monitor needs (drivers/image ImageWorkerPool). */
 export interface FrameAnalyser {
@@ -77,10 +85,29 @@ export class ClarityService implements Service {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
+      this.applyRelearnRequests();
       const cameras = this.deps.cameras.filter((c) => !c.prohibited);
       await mapBounded(cameras, this.deps.concurrency ?? 8, (c) => this.sample(c));
     } finally {
       this.running = false;
+    }
+  }
+
+  /** Operator requests come through the database, so the CLI works whether or not the agent runs. */
+  private applyRelearnRequests(): void {
+    const rows = this.deps.db.prepare<[string], { key: string }>('SELECT key FROM meta WHERE key LIKE ?').all(`${RELEARN_KEY}%`);
+    for (const { key } of rows) {
+      const cameraId = key.slice(RELEARN_KEY.length);
+      this.deps.db.transaction(() => {
+        const tracker = this.trackers.get(cameraId);
+        if (tracker) {
+          const fresh = relearn(tracker);
+          this.trackers.set(cameraId, fresh);
+          this.deps.db.prepare('UPDATE clarity_state SET tracker = ? WHERE camera_id = ?').run(JSON.stringify(fresh), cameraId);
+        }
+        this.deps.db.prepare('DELETE FROM meta WHERE key = ?').run(key);
+      })();
+      this.deps.logger.info({ camera: cameraId }, 'clarity baseline will be learned again (operator request)');
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Command } from '../cli/command.js';
 import { simulateCommand } from './simulate.js';
+import { clarityCommand } from './clarity.js';
 import { discoverCommand } from './discover.js';
 import { runCommand } from './run.js';
 import { validateConfigCommand } from './validate-config.js';
@@ -20,6 +21,7 @@ export const commands: Command[] = [
   registerCommand,
   deadlineCommand,
   scoreCommand,
+  clarityCommand,
   retentionCommand,
   holdCommand,
 ];
