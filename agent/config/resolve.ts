@@ -50,6 +50,7 @@ export function resolveConfig({ raw, source, baseDir, sink, ctx }: ResolveInput)
   if (brokerAddr && consoleAddr && brokerAddr.port === consoleAddr.port && sameHostOrWildcard(brokerAddr.host, consoleAddr.host)) {
     sink.error(['console', 'listen'], `conflicts with broker.listen ${broker?.listen ?? ''}`);
   }
+  const live = resolveLive(cfg, [brokerAddr, consoleAddr], sink);
 
   const mqtt = resolveMqtt(cfg, brokerAddr, secrets, fileAt, sink);
   const security = resolveSecurity(cfg, fileAt, sink);
@@ -84,6 +85,7 @@ export function resolveConfig({ raw, source, baseDir, sink, ctx }: ResolveInput)
     cameras,
     monitor: { intervalSeconds: cfg.monitor.intervalSeconds, clockSkewLimitSeconds: cfg.monitor.clockSkewLimitSeconds },
     console: { listen: cfg.console.listen, language: cfg.console.language },
+    live,
     calendar,
     filing,
   };
@@ -121,6 +123,26 @@ function listenAt(text: string, path: ConfigPath, sink: IssueSink): ListenAddres
     sink.warn(path, `${text} listens on every network interface; make sure the network is trusted or firewalled`);
   }
   return addr;
+}
+
+/** The live relay's address: the usual wildcard warning, no clash with the other listeners, a host to advertise. */
+function resolveLive(cfg: RawConfig, others: (ListenAddress | null)[], sink: IssueSink): AgentConfig['live'] {
+  const addr = listenAt(cfg.live.listen, ['live', 'listen'], sink);
+  if (addr && others.some((o) => o && o.port === addr.port && sameHostOrWildcard(o.host, addr.host))) {
+    sink.error(['live', 'listen'], `conflicts with another listener (console.listen ${cfg.console.listen}${cfg.broker ? `, broker.listen ${cfg.broker.listen}` : ''})`);
+  }
+  let advertise = cfg.live.advertise?.replace(/^\[(.*)\]$/, '$1');
+  if (advertise === undefined && addr) {
+    // A wildcard is no address to connect to: the platform would need the box's real one.
+    if (isWildcardHost(addr.host)) sink.warn(['live', 'advertise'], 'not set while live.listen is a wildcard: live.open URLs will name the loopback address');
+    advertise = isWildcardHost(addr.host) ? (addr.host === '0.0.0.0' ? '127.0.0.1' : '::1') : addr.host;
+  }
+  return {
+    listen: cfg.live.listen,
+    advertise: advertise ?? '127.0.0.1',
+    tokenTtlSeconds: cfg.live.tokenTtlSeconds,
+    maxViewersPerCamera: cfg.live.maxViewersPerCamera,
+  };
 }
 
 function sameHostOrWildcard(a: string, b: string): boolean {

@@ -244,6 +244,20 @@ const consoleSchema = z
   })
   .describe('Operator web console.');
 
+const liveSchema = z
+  .strictObject({
+    listen: listen('127.0.0.1:8090').describe(
+      'host:port of the live-view WebSocket relay (every connection needs a live.open token). 0.0.0.0 / [::] are allowed but warned about.',
+    ),
+    advertise: text()
+      .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/, { message: 'must be a host name or IP address (IPv6 in brackets)' })
+      .optional()
+      .describe('Host the platform reaches the relay at, put in live.open URLs. Default: the listen host.'),
+    tokenTtlSeconds: count(1, 3600).default(300).describe('Lifetime of a live.open token; a viewer is closed when its token expires.'),
+    maxViewersPerCamera: count(1, 64).default(4).describe('Viewers one camera may have at once; one more is refused.'),
+  })
+  .describe('Live view (live.open): an authenticated WebSocket relay of MPEG-1 for jsmpeg.');
+
 const calendarSchema = z
   .strictObject({
     file: text()
@@ -307,6 +321,7 @@ export const configSchema = z
     cameras: z.array(cameraSchema).default([]).describe('The cameras of the site; may be empty.'),
     monitor: monitorSchema.prefault({}),
     console: consoleSchema.prefault({}),
+    live: liveSchema.prefault({}),
     calendar: calendarSchema.prefault({}),
     filing: filingSchema.prefault({}),
   })

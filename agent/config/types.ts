@@ -73,6 +73,8 @@ export interface AgentConfig {
   cameras: CameraConfig[];
   monitor: { intervalSeconds: number; clockSkewLimitSeconds: number };
   console: { listen: string; language: 'zh-CN' | 'en' };
+  /** Live-view relay. advertise: the host in live.open URLs (default the listen host; IPv6 unbracketed). */
+  live: { listen: string; advertise: string; tokenTtlSeconds: number; maxViewersPerCamera: number };
   /** file: absolute path of a calendar replacing the bundled one; null = the bundled calendar. */
   calendar: { file: string | null };
   filing: FilingConfig;

@@ -188,6 +188,7 @@ describe('loading', () => {
     expect(c.cameras).toEqual([]);
     expect(c.monitor).toEqual({ intervalSeconds: 10, clockSkewLimitSeconds: 5 });
     expect(c.console).toEqual({ listen: '127.0.0.1:8080', language: 'zh-CN' });
+    expect(c.live).toEqual({ listen: '127.0.0.1:8090', advertise: '127.0.0.1', tokenTtlSeconds: 300, maxViewersPerCamera: 4 });
     expect(c.filing).toEqual({
       acceptedOn: null,
       inUseSince: null,
@@ -499,6 +500,16 @@ describe('files and addresses', () => {
     expect(r.warnings).toMatchObject([{ path: 'console.listen', message: expect.stringContaining('every network interface') }]);
     const clash = `${BASE}broker: { listen: "0.0.0.0:8080" }\n`;
     expect(errorsOf(load(clash)).map((e) => e.path)).toEqual(['console.listen']);
+  });
+
+  test('live relay: a wildcard listen is warned about (and about advertise), advertise is used, a shared port is refused', () => {
+    const wild = load(`${BASE}live: { listen: "0.0.0.0:8090" }\n`);
+    expect(wild.warnings.map((w) => w.path).sort()).toEqual(['live.advertise', 'live.listen']);
+    expect(configOf(wild).live.advertise).toBe('127.0.0.1');
+    const adv = configOf(load(`${BASE}live: { listen: "0.0.0.0:8090", advertise: "[fd00::5]", tokenTtlSeconds: 60, maxViewersPerCamera: 1 }\n`));
+    expect(adv.live).toEqual({ listen: '0.0.0.0:8090', advertise: 'fd00::5', tokenTtlSeconds: 60, maxViewersPerCamera: 1 });
+    expect(errorsOf(load(`${BASE}live: { listen: "127.0.0.1:8080" }\n`)).map((e) => e.path)).toEqual(['live.listen']);
+    expect(errorsOf(load(`${BASE}live: { tokenTtlSeconds: 0 }\n`)).map((e) => e.path)).toEqual(['live.tokenTtlSeconds']);
   });
 
   test('plain mqtt:// to a remote broker is warned about', () => {
