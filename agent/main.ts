@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DiscoveryListener, probe } from '../drivers/discovery/index.js';
 import type { SdNotifier } from '../drivers/host/sd-notify.js';
 import { OnvifClient, watchEvents } from '../drivers/onvif/index.js';
@@ -20,6 +20,18 @@ import { withDeadline, type Service } from './lifecycle/service.js';
 import { WatchdogService } from './lifecycle/watchdog.js';
 import { presencePayload } from './linkage/presence.js';
 import { CameraStatusService } from './linkage/camera-status.js';
+import { AccessRegister, platformRequester } from './access/register.js';
+import { BirthPublisher } from './linkage/birth.js';
+import { HealthPublisher } from './linkage/health.js';
+import { RequestRouter } from './linkage/requests/router.js';
+import { accessVerbs, SNAPSHOT_MAX_BYTES } from './linkage/verbs/access.js';
+import { basicVerbs } from './linkage/verbs/basic.js';
+import { liveOpenVerb } from './linkage/verbs/live.js';
+import { publicReport } from './changes/service.js';
+import { SegmentStore } from './recording/segment-store.js';
+import { HoldStore } from './retention/holds.js';
+import { parseListen } from './config/listen.js';
+import { LiveRelay, LiveTokens } from '../drivers/live/index.js';
 import { RecordingService } from './recording/service.js';
 import { ClarityService } from './clarity/service.js';
 import type { FrameAnalysis } from './clarity/metrics.js';
@@ -132,18 +144,17 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       skewLimitMs: config.monitor.clockSkewLimitSeconds * 1000,
       concurrency: 16,
     });
-    const services: Service[] = [
-      new LinkageService({
-        site,
-        connection,
-        outbox,
-        logger: logger.child({ component: 'linkage' }),
-        now,
-        agentVersion,
-        bootId,
-        onDelivered: (event) => bus.emit('event.delivered', event),
-      }),
-    ];
+    const linkage = new LinkageService({
+      site,
+      connection,
+      outbox,
+      logger: logger.child({ component: 'linkage' }),
+      now,
+      agentVersion,
+      bootId,
+      onDelivered: (event) => bus.emit('event.delivered', event),
+    });
+    const services: Service[] = [linkage];
     // Uptime starts before the inventory so interrogation results have somewhere to go.
     services.push(uptime);
     services.push(
@@ -199,6 +210,15 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       },
     });
     services.push(retention);
+    // One picture of a camera: its snapshot URI, or (some cameras have none) a frame of the main stream.
+    const snapshotFor = async (camera: CameraConfig): Promise<Uint8Array> => {
+      const profiles = inventoryStore.latestSnapshot(camera.id)?.record.profiles ?? [];
+      const snapshotUri = profiles.find((p) => p.snapshotUri)?.snapshotUri;
+      if (snapshotUri) return (await clientFor(camera).fetchSnapshot(snapshotUri, { maxBytes: SNAPSHOT_MAX_BYTES })).body;
+      const streamUri = profiles.find((p) => p.streamUri)?.streamUri;
+      if (!streamUri) throw new Error('camera not interrogated yet: no snapshot or stream URI');
+      return grabFrame(withCredentials(streamUri, camera.onvif.username, camera.onvif.password), { timeoutMs: 10_000, maxBytes: SNAPSHOT_MAX_BYTES });
+    };
     // Scoring runs in worker threads: MQTT keepalives and the store never wait for a JPEG.
     const imagePool = new ImageWorkerPool<FrameAnalysis>({ analyser: new URL('./clarity/metrics.js', import.meta.url) });
     cleanups.push({ name: 'image pool', run: () => imagePool.close() });
@@ -213,19 +233,10 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         analyser: imagePool,
         ...(deps.clarityPolicy ? { policy: deps.clarityPolicy } : {}),
         observe: (id, ok, at, error) => uptime.observe(id, ok, at, { source: 'snapshot', ...(error ? { error } : {}) }),
-        snapshot: async (camera) => {
-          const profiles = inventoryStore.latestSnapshot(camera.id)?.record.profiles ?? [];
-          const snapshotUri = profiles.find((p) => p.snapshotUri)?.snapshotUri;
-          if (snapshotUri) return (await clientFor(camera).fetchSnapshot(snapshotUri)).body;
-          // No snapshot URI (some cameras): one frame from the main stream.
-          const streamUri = profiles.find((p) => p.streamUri)?.streamUri;
-          if (!streamUri) throw new Error('camera not interrogated yet: no snapshot or stream URI');
-          return grabFrame(withCredentials(streamUri, camera.onvif.username, camera.onvif.password), { timeoutMs: 10_000 });
-        },
+        snapshot: snapshotFor,
       }),
     );
-    services.push(
-      new CameraStatusService({
+    const cameraStatus = new CameraStatusService({
         site,
         cameras: config.cameras,
         link: connection,
@@ -246,11 +257,10 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
             return { state: state.state, oldest: kept?.oldest ?? null, days: kept?.days ?? null };
           },
         },
-      }),
-    );
+    });
+    services.push(cameraStatus);
     const calendar = siteCalendar(config, logger);
-    services.push(
-      new ChangeService({
+    const changes = new ChangeService({
         db,
         recorder,
         bus,
@@ -274,8 +284,119 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         debounce: deps.changeDebounce ?? { quietMs: 60_000, maxMs: 300_000 },
         ...(deps.changeCheckEveryMs !== undefined ? { checkEveryMs: deps.changeCheckEveryMs } : {}),
         newId,
-      }),
-    );
+    });
+    services.push(changes);
+
+    // The platform's requests (DESIGN.md linkage contract). Access to images is registered first.
+    const accessRegister = new AccessRegister({ db, recorder, now, newId });
+    const liveAddr = parseListen(config.live.listen, { anyPort: true });
+    if ('error' in liveAddr) throw new Error(`live.listen: ${liveAddr.error}`);
+    const liveTokens = new LiveTokens();
+    const liveRelay = new LiveRelay({
+      host: liveAddr.host,
+      port: liveAddr.port,
+      tokens: liveTokens,
+      maxViewersPerCamera: config.live.maxViewersPerCamera,
+      log: logger.child({ component: 'live' }),
+      streamUrl: async (id) => {
+        const camera = config.cameras.find((c) => c.id === id);
+        if (!camera || camera.prohibited) throw new Error('not streamable'); // the verb refuses first; this is the second net
+        const uri = inventoryStore.latestSnapshot(id)?.record.profiles.find((p) => p.streamUri)?.streamUri;
+        if (!uri) throw new Error('camera not interrogated yet: no stream URI');
+        return withCredentials(uri, camera.onvif.username, camera.onvif.password);
+      },
+    });
+    await liveRelay.start();
+    cleanups.push({ name: 'live relay', run: () => liveRelay.stop() });
+    const birth = new BirthPublisher({
+      config,
+      link: connection,
+      db,
+      logger: logger.child({ component: 'birth' }),
+      now,
+      agentVersion,
+      bootId,
+      inventory: (id) => inventoryStore.latestSnapshot(id)?.record ?? null,
+    });
+    let health: HealthPublisher | null = null;
+    const router = new RequestRouter({
+      site,
+      link: connection,
+      db,
+      logger: logger.child({ component: 'requests' }),
+      now,
+      security: config.security,
+      verbs: [
+        ...basicVerbs({
+          site: config.site,
+          cameras: config.cameras,
+          now,
+          agentVersion,
+          cameraStatus: (c) => cameraStatus.status(c),
+          storage: () => retention.status(),
+          reports: () => changes.reports(),
+          latestSnapshot: (id) => inventoryStore.latestSnapshot(id),
+          rebirth: async () => {
+            const b = await birth.publish();
+            await health?.publish();
+            await linkage.republishState();
+            cameraStatus.republish();
+            return { birthSeq: b.seq };
+          },
+        }),
+        ...accessVerbs({
+          db,
+          recorder,
+          cameras: config.cameras,
+          segments: new SegmentStore(db),
+          holds: new HoldStore(db),
+          // Outside storage.root, so retention never takes an export for a recording.
+          exportsRoot: join(dirname(config.database), 'exports'),
+          storageRoot: config.storage.root,
+          snapshot: snapshotFor,
+          acknowledgeReport: (id, receiptNo) => {
+            const r = changes.acknowledge(id, receiptNo);
+            return r ? publicReport(r) : null;
+          },
+          now,
+          vitalHoldDays: config.profile.retention.vitalHoldDays,
+          logger: logger.child({ component: 'access' }),
+          register: accessRegister,
+        }),
+        liveOpenVerb({
+          camera: (id) => config.cameras.find((c) => c.id === id),
+          registerAccess: async (e) => {
+            accessRegister.record({
+              verb: e.verb,
+              cameras: [...e.cameras],
+              fromMs: null,
+              toMs: null,
+              requester: platformRequester(e.keyId),
+              staff: e.staff,
+              approvalDoc: null,
+              lawDoc: null,
+              purpose: e.purpose,
+              result: e.result,
+              detail: { requestId: e.id, ...e.detail },
+            });
+          },
+          issueToken: (camera, keyId, expiresAt) => liveTokens.issue(camera, keyId, expiresAt),
+          advertise: { host: config.live.advertise, port: liveRelay.address().port },
+          tokenTtlSeconds: config.live.tokenTtlSeconds,
+        }),
+      ],
+    });
+    health = new HealthPublisher({
+      site,
+      link: connection,
+      logger: logger.child({ component: 'health' }),
+      now,
+      refusals: () => router.refusals(),
+      outboxSize: () => outbox.size(),
+      agentVersion,
+      bootId,
+    });
+    services.push(router, birth, health);
     if (deps.notifier) services.push(new WatchdogService({ notifier: deps.notifier, db }));
     for (const service of services) {
       await service.start(abort.signal);

@@ -59,6 +59,8 @@ export async function startDemo(opts: { cwd: string; env: NodeJS.ProcessEnv; log
       })),
       monitor: { intervalSeconds: 5 },
       console: { listen: '127.0.0.1:8080', language: 'zh-CN' },
+      // Any free port: the URL comes back in each live.open answer.
+      live: { listen: '127.0.0.1:0' },
     };
     const loaded = resolveConfigObject(raw, '<built-in demo>', { env: opts.env, cwd: opts.cwd });
     if (!loaded.ok) {

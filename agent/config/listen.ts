@@ -6,12 +6,13 @@ export interface ListenAddress {
   port: number;
 }
 
-export function parseListen(text: string): ListenAddress | { error: string } {
+/** `anyPort`: port 0 asks the system for a free one (the live relay: its URL carries the real port). */
+export function parseListen(text: string, opts: { anyPort?: boolean } = {}): ListenAddress | { error: string } {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):([0-9]{1,5})$/.exec(text);
   if (!m) return { error: `"${text}" is not host:port (IPv6 in brackets: "[::1]:8080")` };
   const host = m[1] ?? m[2] ?? '';
   const port = Number(m[3]);
-  if (port < 1 || port > 65535) return { error: `port ${port} is outside 1–65535` };
+  if ((port < 1 && !(opts.anyPort && port === 0)) || port > 65535) return { error: `port ${port} is outside 1–65535` };
   return { host, port };
 }
 

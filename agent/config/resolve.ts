@@ -116,8 +116,8 @@ function resolveProfile(id: string, ctx: LoadContext, sink: IssueSink): Jurisdic
   return null;
 }
 
-function listenAt(text: string, path: ConfigPath, sink: IssueSink): ListenAddress | null {
-  const addr = parseListen(text);
+function listenAt(text: string, path: ConfigPath, sink: IssueSink, opts: { anyPort?: boolean } = {}): ListenAddress | null {
+  const addr = parseListen(text, opts);
   if ('error' in addr) return null; // the schema already reported it
   if (isWildcardHost(addr.host)) {
     sink.warn(path, `${text} listens on every network interface; make sure the network is trusted or firewalled`);
@@ -127,8 +127,8 @@ function listenAt(text: string, path: ConfigPath, sink: IssueSink): ListenAddres
 
 /** The live relay's address: the usual wildcard warning, no clash with the other listeners, a host to advertise. */
 function resolveLive(cfg: RawConfig, others: (ListenAddress | null)[], sink: IssueSink): AgentConfig['live'] {
-  const addr = listenAt(cfg.live.listen, ['live', 'listen'], sink);
-  if (addr && others.some((o) => o && o.port === addr.port && sameHostOrWildcard(o.host, addr.host))) {
+  const addr = listenAt(cfg.live.listen, ['live', 'listen'], sink, { anyPort: true });
+  if (addr && addr.port !== 0 && others.some((o) => o && o.port === addr.port && sameHostOrWildcard(o.host, addr.host))) {
     sink.error(['live', 'listen'], `conflicts with another listener (console.listen ${cfg.console.listen}${cfg.broker ? `, broker.listen ${cfg.broker.listen}` : ''})`);
   }
   let advertise = cfg.live.advertise?.replace(/^\[(.*)\]$/, '$1');

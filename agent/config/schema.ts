@@ -67,11 +67,11 @@ function urlWithScheme(schemes: readonly string[]) {
     .meta({ pattern: `^(${schemes.join('|')})://` });
 }
 
-const listen = (fallback: string) =>
+const listen = (fallback: string, opts: { anyPort?: boolean } = {}) =>
   z
     .string()
     .superRefine((value, ctx) => {
-      const parsed = parseListen(value);
+      const parsed = parseListen(value, opts);
       if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
     })
     .meta({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' })
@@ -246,8 +246,8 @@ const consoleSchema = z
 
 const liveSchema = z
   .strictObject({
-    listen: listen('127.0.0.1:8090').describe(
-      'host:port of the live-view WebSocket relay (every connection needs a live.open token). 0.0.0.0 / [::] are allowed but warned about.',
+    listen: listen('127.0.0.1:8090', { anyPort: true }).describe(
+      'host:port of the live-view WebSocket relay (every connection needs a live.open token). Port 0: any free port (live.open URLs carry it). 0.0.0.0 / [::] are allowed but warned about.',
     ),
     advertise: text()
       .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/, { message: 'must be a host name or IP address (IPv6 in brackets)' })

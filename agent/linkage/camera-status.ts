@@ -66,6 +66,12 @@ export class CameraStatusService implements Service {
     this.timer = null;
   }
 
+  /** Publishes every camera's status again now (the `rebirth` request). */
+  republish(): void {
+    this.last.clear();
+    this.publishAll();
+  }
+
   /** The payload for one camera now (also for the `status` request). */
   status(camera: CameraConfig): Record<string, unknown> {
     const { sources } = this.deps;

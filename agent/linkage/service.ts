@@ -82,6 +82,11 @@ export class LinkageService implements Service {
     connection.off('error', this.onError);
   }
 
+  /** Sets the retained `state` again (the `rebirth` request). */
+  async republishState(): Promise<void> {
+    await this.publishPresence('online');
+  }
+
   private async publishPresence(state: 'online' | 'stopped'): Promise<void> {
     const { site, connection, now, agentVersion, bootId } = this.deps;
     const payload = presencePayload(state, now(), agentVersion, bootId);

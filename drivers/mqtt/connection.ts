@@ -90,7 +90,12 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       if (!this.ended) this.client.options.reconnectPeriod = delay;
       this.emit('close');
     });
-    this.client.on('error', (err) => this.emit('error', err));
+    // A refused CONNACK or a socket error can arrive after the owner stopped listening
+    // (e.g. during shutdown); with no listener EventEmitter would throw it. The client
+    // retries by itself either way.
+    this.client.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
     this.client.on('message', (topic, payload, packet) => {
       const props = packet.properties;
       const msg: IncomingMessage = { topic, payload };

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { accessRegisterSource, verifyAccessRegister } from '../../agent/access/register.js';
+import type { ChainCheckpoint, ChainVerdict } from '../../agent/access/chain.js';
 import type { AgentConfig } from '../../agent/config/index.js';
 import { isCalendarDate, startOfSiteDay, addDays } from '../../agent/filing/dates.js';
 import type { Dossier } from '../../agent/filing/policy.js';
@@ -6,7 +9,7 @@ import { registerCsv } from '../../agent/register/csv.js';
 import { REGISTER_COLUMNS, collectRegister, dossierRow, type RegisterPeriod, type RegisterSource } from '../../agent/register/rows.js';
 import type { Database } from '../../drivers/store/index.js';
 import { parseCommandArgs } from '../cli/args.js';
-import { EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command } from '../cli/command.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
 import { commandNow, gatherDossier, loadCommandConfig, openDatabaseReadOnly } from './dossier.js';
 
 /**
@@ -25,21 +28,56 @@ function periodBound(option: 'from' | 'to', text: string | undefined, timeZone: 
 
 /**
  * Every source of register rows. The dossier row is the filing's state now, shown
- * whatever the period. The access register adds its source here.
+ * whatever the period.
  */
 function registerSources(db: Database | null, dossier: Dossier): RegisterSource[] {
-  return [changeReportSource(db), { kind: 'dossier', rows: () => [dossierRow(dossier)] }];
+  return [changeReportSource(db), accessRegisterSource(db), { kind: 'dossier', rows: () => [dossierRow(dossier)] }];
 }
 
 function periodText(d: Date | null): string | null {
   return d === null ? null : d.toISOString();
 }
 
-/** `cea register export`: change reports (and later the access register) plus the dossier's state, as JSON or CSV. */
+/** --checkpoint SEQ:HASH, a row the platform already knows (the hash of an `access.granted` event). */
+function parseCheckpoint(text: string | undefined): ChainCheckpoint | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+):([0-9a-f]{64})$/.exec(text);
+  if (!m) throw new UsageError(`--checkpoint: "${text}" is not SEQ:SHA256HEX`);
+  return { seq: Number(m[1]), hash: m[2] as string };
+}
+
+/**
+ * `cea register verify`: walks the access register's hash chain. Exit 0 intact, 1
+ * tampered (or unreadable: an unreadable register cannot be vouched for).
+ */
+function verifyRegister(config: AgentConfig, json: boolean, checkpoint: ChainCheckpoint | undefined, now: Date, io: CommandIo): number {
+  let verdict: ChainVerdict & { note?: string };
+  if (!existsSync(config.database)) {
+    verdict = { ok: true, rows: 0, note: `no database yet at ${config.database}` };
+  } else {
+    const { db, problem } = openDatabaseReadOnly(config.database, now);
+    if (!db) verdict = { ok: false, rows: 0, message: problem ?? 'the database cannot be read' };
+    else {
+      try {
+        verdict = verifyAccessRegister(db, checkpoint);
+      } finally {
+        db.close();
+      }
+    }
+  }
+  if (json) printJson(io, verdict);
+  else if (verdict.ok) io.stdout.write(`access register: ${verdict.rows} row(s), chain intact${verdict.note ? ` (${verdict.note})` : ''}\n`);
+  else io.stdout.write(`access register TAMPERED: ${verdict.message ?? verdict.problem ?? 'unknown problem'}${verdict.firstBadSeq !== undefined ? ` (first bad row ${verdict.firstBadSeq} of ${verdict.rows})` : ''}\n`);
+  return verdict.ok ? EXIT_OK : EXIT_FINDINGS;
+}
+
+/** `cea register export`: change reports and the access register plus the dossier's state, as JSON or CSV; `cea register verify`: the access register's chain. */
 export const registerCommand: Command = {
   name: 'register',
-  summary: 'export the register: change reports and the filing dossier state (JSON or CSV)',
-  usage: 'register export [--config FILE] [--from DATE|ISO] [--to DATE|ISO] [--format csv|json] [--json] [--now ISO]',
+  summary: 'export the register: change reports, accesses and the filing dossier state (JSON or CSV); verify the access register',
+  usage:
+    'register export [--config FILE] [--from DATE|ISO] [--to DATE|ISO] [--format csv|json] [--json] [--now ISO]\n' +
+    '       register verify [--config FILE] [--checkpoint SEQ:SHA256] [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       config: { type: 'string' },
@@ -48,10 +86,20 @@ export const registerCommand: Command = {
       format: { type: 'string' },
       json: { type: 'boolean' },
       now: { type: 'string' },
+      checkpoint: { type: 'string' },
     });
-    if (positionals.length !== 1 || positionals[0] !== 'export') {
-      throw new UsageError(positionals.length === 0 ? 'missing sub-command (export)' : `unknown sub-command "${positionals.join(' ')}" (expected export)`);
+    if (positionals.length !== 1 || (positionals[0] !== 'export' && positionals[0] !== 'verify')) {
+      throw new UsageError(positionals.length === 0 ? 'missing sub-command (export, verify)' : `unknown sub-command "${positionals.join(' ')}" (expected export or verify)`);
     }
+    if (positionals[0] === 'verify') {
+      for (const o of ['from', 'to', 'format'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} is not an option of register verify`);
+      const checkpoint = parseCheckpoint(values.checkpoint);
+      const verifyNow = commandNow(values.now);
+      const verifyConfig = loadCommandConfig('register', values.config, io);
+      if (!verifyConfig) return EXIT_USAGE;
+      return verifyRegister(verifyConfig, values.json ?? false, checkpoint, verifyNow, io);
+    }
+    if (values.checkpoint !== undefined) throw new UsageError('--checkpoint is an option of register verify');
     const format = values.format ?? 'json';
     if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be csv or json, not "${format}"`);
     if (values.json && format === 'csv') throw new UsageError('--json and --format csv contradict each other');
@@ -73,7 +121,7 @@ export const registerCommand: Command = {
     } finally {
       db?.close();
     }
-    if (problem) io.stderr.write(`cea register: ${problem}; no change reports to export\n`);
+    if (problem) io.stderr.write(`cea register: ${problem}; no change reports or accesses to export\n`);
 
     if (format === 'csv') io.stdout.write(registerCsv(rows));
     else {

@@ -36,12 +36,34 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+export interface MosquittoOptions {
+  port?: number;
+  /** Default true. */
+  allowAnonymous?: boolean;
+  /** Lines appended after the listener line (so they configure it: TLS, ACL file, …). */
+  extraConfig?: string[];
+  /** The scheme of `url` (mqtts for a TLS listener). */
+  scheme?: 'mqtt' | 'mqtts';
+}
+
 /** Starts mosquitto on 127.0.0.1 with a throwaway config; stop() kills it by PID and removes its files. */
-export async function startMosquitto(opts: { port?: number } = {}): Promise<Mosquitto> {
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const tmp = makeTempDir('cea-mosquitto-');
   const port = opts.port ?? (await freePort());
   const conf = join(tmp.dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ''].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      `allow_anonymous ${opts.allowAnonymous ?? true}`,
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      ...(opts.extraConfig ?? []),
+      '',
+    ].join('\n'),
+  );
   const child: ChildProcess = spawn(BINARY, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -57,7 +79,7 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<Mosq
   }
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.scheme ?? 'mqtt'}://127.0.0.1:${port}`,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -20,6 +20,7 @@ function config(dir: string, brokerUrl: string, cameras: unknown[] = []): AgentC
       security: { requireSignedCommands: false, platformKeys: [] },
       database: join(dir, 'agent.db'),
       storage: { root: join(dir, 'recordings') },
+      live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
       cameras,
     },
     '<test>',

@@ -29,6 +29,7 @@ describe('camera status topic', () => {
         security: { requireSignedCommands: false, platformKeys: [] },
         database: `${tmp.dir}/agent.db`,
         storage: { root: `${tmp.dir}/recordings` },
+        live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
         discovery: { enabled: false },
         monitor: { intervalSeconds: 1 },
         cameras: [{ id: 'gate', name: 'Gate', onvif: { url: cam.deviceServiceUrl, username: cam.username, password: cam.password }, location: { kind: 'street', description: 'Gate' }, record: false }],

@@ -28,6 +28,7 @@ function config(dir: string, brokerUrl: string, fleet: Fleet): AgentConfig {
       security: { requireSignedCommands: false, platformKeys: [] },
       database: `${dir}/agent.db`,
       storage: { root: `${dir}/recordings` },
+      live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
       discovery: { enabled: false, intervalSeconds: 1 },
       monitor: { intervalSeconds: 1 },
       cameras: [

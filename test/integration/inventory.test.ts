@@ -23,6 +23,7 @@ function agentConfig(dir: string, brokerUrl: string, fleet: Fleet, configured: {
       security: { requireSignedCommands: false, platformKeys: [] },
       database: `${dir}/agent.db`,
       storage: { root: `${dir}/recordings` },
+      live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
       discovery: { enabled: true, intervalSeconds: 1, targets: fleet.discoveryPort ? [`127.0.0.1:${fleet.discoveryPort}`] : [], announcements: false },
       monitor: { intervalSeconds: 1 },
       cameras: configured.map(({ id, password }) => {
@@ -153,6 +154,7 @@ describe('camera inventory', () => {
         security: { requireSignedCommands: false, platformKeys: [] },
         database: `${tmp.dir}/agent.db`,
         storage: { root: `${tmp.dir}/recordings` },
+        live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
         // Rounds far apart: what is heard here comes from the announcement, not a probe.
         discovery: { enabled: true, intervalSeconds: 3600, interface: 'lo', port, announcements: true },
         cameras: [],

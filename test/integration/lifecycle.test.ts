@@ -19,6 +19,7 @@ function writeConfig(dir: string, brokerUrl: string, siteId: string): string {
       `mqtt: { url: "${brokerUrl}", keepaliveSeconds: 2 }`,
       `database: ${join(dir, 'agent.db')}`,
       `storage: { root: ${join(dir, 'recordings')} }`,
+      'live: { listen: "127.0.0.1:0" }',
       'cameras: []',
       '',
     ].join('\n'),
