@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfigObject } from '../../agent/config/index.js';
 import { startAgent } from '../../agent/main.js';
 import { silentLogger } from '../../drivers/log/logger.js';
 import { startFleet } from '../fakes/onvif-camera/index.js';
 import { startTestBroker, subscribe, waitFor, type TestBroker } from '../helpers/broker.js';
+import { simulatedCameraEntry, testAgentConfig } from '../helpers/agent-config.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 // The retained per-camera status topic: what the platform reads first about a camera.
@@ -21,24 +21,12 @@ describe('camera status topic', () => {
     const fleet = await startFleet([{ id: 'gate' }], { discovery: false });
     cleanups.push(() => fleet.stop());
     const cam = fleet.camera('gate')!;
-    const loaded = resolveConfigObject(
-      {
-        site: { id: 'site-st', name: 'Status test', timezone: 'Asia/Shanghai' },
-        profile: 'liaoning-2008',
-        mqtt: { url: broker.url, keepaliveSeconds: 5, protocolVersion: 4 },
-        security: { requireSignedCommands: false, platformKeys: [] },
-        database: `${tmp.dir}/agent.db`,
-        storage: { root: `${tmp.dir}/recordings` },
-        live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
-        discovery: { enabled: false },
-        monitor: { intervalSeconds: 1 },
-        cameras: [{ id: 'gate', name: 'Gate', onvif: { url: cam.deviceServiceUrl, username: cam.username, password: cam.password }, location: { kind: 'street', description: 'Gate' }, record: false }],
-      },
-      '<test>',
-      { env: {}, cwd: tmp.dir },
-    );
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    const agent = await startAgent({ config: loaded.config, logger: silentLogger(), now: () => new Date(), agentVersion: '0.0.0-test', mqttBackoffMs: [100], onvifTimeoutMs: 1500 });
+    const config = testAgentConfig(tmp.dir, broker.url, 'site-st', {
+      discovery: { enabled: false },
+      monitor: { intervalSeconds: 1 },
+      cameras: [simulatedCameraEntry(cam)],
+    });
+    const agent = await startAgent({ config, logger: silentLogger(), now: () => new Date(), agentVersion: '0.0.0-test', mqttBackoffMs: [100], onvifTimeoutMs: 1500 });
     cleanups.push(() => agent.stop('test done'));
 
     const topic = 'psv/v1/site-st/camera/gate/status';

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfigObject } from '../../agent/config/index.js';
 import type { AgentConfig } from '../../agent/config/types.js';
 import type { AgentEvent } from '../../agent/events/index.js';
 import { startAgent, type AgentDeps, type RunningAgent } from '../../agent/main.js';
 import { silentLogger } from '../../drivers/log/logger.js';
 import { startFleet, type Fleet } from '../fakes/onvif-camera/index.js';
 import { startTestBroker, subscribe, waitFor } from '../helpers/broker.js';
+import { simulatedCameraEntry, testAgentConfig } from '../helpers/agent-config.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 // Liaoning Art. 12 end to end: a camera changes at run time, the platform receives one
@@ -19,27 +19,11 @@ const BASE = Date.parse('2026-03-05T02:00:00Z');
 const EXPECTED_DEADLINE = '2026-03-10';
 
 function config(dir: string, brokerUrl: string, fleet: Fleet): AgentConfig {
-  const cam = fleet.camera('gate')!;
-  const loaded = resolveConfigObject(
-    {
-      site: { id: SITE, name: 'Change test', timezone: 'Asia/Shanghai' },
-      profile: 'liaoning-2008',
-      mqtt: { url: brokerUrl, keepaliveSeconds: 5, protocolVersion: 4 },
-      security: { requireSignedCommands: false, platformKeys: [] },
-      database: `${dir}/agent.db`,
-      storage: { root: `${dir}/recordings` },
-      live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
-      discovery: { enabled: false, intervalSeconds: 1 },
-      monitor: { intervalSeconds: 1 },
-      cameras: [
-        { id: 'gate', name: 'Gate', onvif: { url: cam.deviceServiceUrl, username: cam.username, password: cam.password }, location: { kind: 'street', description: 'Gate' }, record: false },
-      ],
-    },
-    '<test>',
-    { env: {}, cwd: dir },
-  );
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-  return loaded.config;
+  return testAgentConfig(dir, brokerUrl, SITE, {
+    discovery: { enabled: false, intervalSeconds: 1 },
+    monitor: { intervalSeconds: 1 },
+    cameras: [simulatedCameraEntry(fleet.camera('gate')!)],
+  });
 }
 
 describe('change reports', () => {

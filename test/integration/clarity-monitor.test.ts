@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfigObject } from '../../agent/config/index.js';
 import type { AgentEvent } from '../../agent/events/index.js';
 import { startAgent } from '../../agent/main.js';
 import { silentLogger } from '../../drivers/log/logger.js';
 import { startFleet } from '../fakes/onvif-camera/index.js';
 import { startTestBroker, subscribe, waitFor } from '../helpers/broker.js';
+import { simulatedCameraEntry, testAgentConfig } from '../helpers/agent-config.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 // Liaoning Art. 14 (ii) end to end: a simulated camera's picture degrades and recovers,
@@ -25,25 +25,13 @@ describe('clarity monitoring', () => {
     const cam = fleet.camera('gate')!;
     const sub = await subscribe(broker.url, 'psv/v1/site-clr/event');
     cleanups.push(() => sub.client.endAsync());
-    const loaded = resolveConfigObject(
-      {
-        site: { id: 'site-clr', name: 'Clarity test', timezone: 'Asia/Shanghai' },
-        profile: 'liaoning-2008',
-        mqtt: { url: broker.url, keepaliveSeconds: 5, protocolVersion: 4 },
-        security: { requireSignedCommands: false, platformKeys: [] },
-        database: `${tmp.dir}/agent.db`,
-        storage: { root: `${tmp.dir}/recordings` },
-        live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
-        discovery: { enabled: false },
-        monitor: { intervalSeconds: 1 },
-        cameras: [{ id: 'gate', name: 'Gate', onvif: { url: cam.deviceServiceUrl, username: cam.username, password: cam.password }, location: { kind: 'street', description: 'Gate' }, record: false }],
-      },
-      '<test>',
-      { env: {}, cwd: tmp.dir },
-    );
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const config = testAgentConfig(tmp.dir, broker.url, 'site-clr', {
+      discovery: { enabled: false },
+      monitor: { intervalSeconds: 1 },
+      cameras: [simulatedCameraEntry(cam)],
+    });
     const agent = await startAgent({
-      config: loaded.config,
+      config,
       logger: silentLogger(),
       now: () => new Date(),
       agentVersion: '0.0.0-test',

@@ -1,12 +1,12 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfigObject } from '../../agent/config/index.js';
 import type { AgentConfig } from '../../agent/config/types.js';
 import type { AgentEvent } from '../../agent/events/index.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { silentLogger } from '../../drivers/log/logger.js';
 import { startFleet, type Fleet } from '../fakes/onvif-camera/index.js';
 import { startTestBroker, subscribe, waitFor } from '../helpers/broker.js';
+import { simulatedCameraEntry, testAgentConfig } from '../helpers/agent-config.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 // The inventory as wired in the agent, against simulated cameras speaking real SOAP and
@@ -15,33 +15,11 @@ import { makeTempDir } from '../helpers/tmp.js';
 const SITE = 'site-inv';
 
 function agentConfig(dir: string, brokerUrl: string, fleet: Fleet, configured: { id: string; password?: string }[]): AgentConfig {
-  const loaded = resolveConfigObject(
-    {
-      site: { id: SITE, name: 'Inventory test', timezone: 'Asia/Shanghai' },
-      profile: 'liaoning-2008',
-      mqtt: { url: brokerUrl, keepaliveSeconds: 5, protocolVersion: 4 },
-      security: { requireSignedCommands: false, platformKeys: [] },
-      database: `${dir}/agent.db`,
-      storage: { root: `${dir}/recordings` },
-      live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
-      discovery: { enabled: true, intervalSeconds: 1, targets: fleet.discoveryPort ? [`127.0.0.1:${fleet.discoveryPort}`] : [], announcements: false },
-      monitor: { intervalSeconds: 1 },
-      cameras: configured.map(({ id, password }) => {
-        const cam = fleet.camera(id)!;
-        return {
-          id,
-          name: id,
-          onvif: { url: cam.deviceServiceUrl, username: cam.username, password: password ?? cam.password },
-          location: { kind: 'street', description: id },
-          record: false,
-        };
-      }),
-    },
-    '<test>',
-    { env: {}, cwd: dir },
-  );
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-  return loaded.config;
+  return testAgentConfig(dir, brokerUrl, SITE, {
+    discovery: { enabled: true, intervalSeconds: 1, targets: fleet.discoveryPort ? [`127.0.0.1:${fleet.discoveryPort}`] : [], announcements: false },
+    monitor: { intervalSeconds: 1 },
+    cameras: configured.map(({ id, password }) => simulatedCameraEntry(fleet.camera(id)!, password ? { password } : {})),
+  });
 }
 
 describe('camera inventory', () => {
@@ -146,24 +124,12 @@ describe('camera inventory', () => {
     const sub = await subscribe(broker.url, `psv/v1/${SITE}/event`);
     cleanups.push(() => sub.client.endAsync());
     const port = await freeUdpPort();
-    const loaded = resolveConfigObject(
-      {
-        site: { id: SITE, name: 'Hello test', timezone: 'Asia/Shanghai' },
-        profile: 'liaoning-2008',
-        mqtt: { url: broker.url, protocolVersion: 4 },
-        security: { requireSignedCommands: false, platformKeys: [] },
-        database: `${tmp.dir}/agent.db`,
-        storage: { root: `${tmp.dir}/recordings` },
-        live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
-        // Rounds far apart: what is heard here comes from the announcement, not a probe.
-        discovery: { enabled: true, intervalSeconds: 3600, interface: 'lo', port, announcements: true },
-        cameras: [],
-      },
-      '<test>',
-      { env: {}, cwd: tmp.dir },
-    );
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    const agent = await startAgent({ config: loaded.config, logger: silentLogger(), now: () => new Date(), agentVersion: '0.0.0-test', mqttBackoffMs: [100] });
+    // Rounds far apart: what is heard here comes from the announcement, not a probe.
+    const config = testAgentConfig(tmp.dir, broker.url, SITE, {
+      discovery: { enabled: true, intervalSeconds: 3600, interface: 'lo', port, announcements: true },
+      cameras: [],
+    });
+    const agent = await startAgent({ config, logger: silentLogger(), now: () => new Date(), agentVersion: '0.0.0-test', mqttBackoffMs: [100] });
     cleanups.push(() => agent.stop('test done'));
     await new Promise((r) => setTimeout(r, 3500)); // the first probe round (3 s) is over
 
