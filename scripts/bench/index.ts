@@ -2,11 +2,13 @@
 import { benchInventory } from './inventory.js';
 import { benchClarity } from './clarity.js';
 import { benchRetention } from './retention.js';
+import { benchDrain } from './drain.js';
 
 const benches: Record<string, (argv: string[]) => Promise<void>> = {
   inventory: benchInventory,
   clarity: benchClarity,
   retention: benchRetention,
+  drain: benchDrain,
 };
 
 const [name, ...rest] = process.argv.slice(2);

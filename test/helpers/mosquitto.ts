@@ -8,6 +8,8 @@ import { makeTempDir } from './tmp.js';
 export interface Mosquitto {
   port: number;
   url: string;
+  /** SIGHUP: mosquitto re-reads its password and ACL files (tests that admit a client later). */
+  reload(): void;
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   return {
     port,
     url: `${opts.scheme ?? 'mqtt'}://127.0.0.1:${port}`,
+    reload() {
+      child.kill('SIGHUP');
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
