@@ -36,6 +36,8 @@ export class OutboxPublisher {
   private idleWaiters: (() => void)[] = [];
   private readonly window: number;
   private unsubscribe: (() => void) | null = null;
+  private acked: AgentEvent[] = [];
+  private flushScheduled = false;
 
   constructor(private readonly deps: OutboxPublisherDeps) {
     this.window = deps.window ?? 32;
@@ -65,6 +67,7 @@ export class OutboxPublisher {
   /** Stops sending new events; waits (bounded) for those in flight to be acknowledged. */
   async stop(timeoutMs = 2000): Promise<void> {
     this.running = false;
+    this.flushAcked();
     this.unsubscribe?.();
     this.deps.link.off('connect', this.onConnect);
     this.deps.link.off('close', this.onClose);
@@ -76,6 +79,7 @@ export class OutboxPublisher {
         resolve();
       });
     });
+    this.flushAcked(); // the store closes after us: acknowledged rows go now, not on a later tick
   }
 
   /** Resolves when nothing is in flight and the outbox holds nothing sendable (tests, shutdown). */
@@ -109,17 +113,32 @@ export class OutboxPublisher {
   }
 
   private delivered(event: AgentEvent): void {
+    // Acknowledged rows are removed in small batches: with synchronous=FULL each commit is
+    // a disk sync, and one per event caps the drain after an outage. A crash before the
+    // batch commits only means those events are sent again (at-least-once), never lost.
+    this.acked.push(event);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushAcked());
+  }
+
+  private flushAcked(): void {
+    this.flushScheduled = false;
+    const batch = this.acked.splice(0);
+    if (batch.length === 0) return;
     try {
-      this.deps.outbox.acknowledge(event.seq);
+      this.deps.outbox.acknowledgeMany(batch.map((e) => e.seq));
     } catch (err) {
-      // The row stays and is sent again later: a duplicate, never a loss.
-      this.deps.logger.warn({ err, seq: event.seq }, 'could not remove a delivered event from the outbox');
+      // The rows stay and are sent again later: duplicates, never a loss.
+      this.deps.logger.warn({ err, events: batch.length }, 'could not remove delivered events from the outbox');
       return;
     }
-    try {
-      this.deps.onDelivered?.(event);
-    } catch (err) {
-      this.deps.logger.error({ err, seq: event.seq }, 'delivery listener failed');
+    for (const event of batch) {
+      try {
+        this.deps.onDelivered?.(event);
+      } catch (err) {
+        this.deps.logger.error({ err, seq: event.seq }, 'delivery listener failed');
+      }
     }
     if (this.failing) {
       this.failing = false;
