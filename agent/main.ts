@@ -27,6 +27,10 @@ import { RequestRouter } from './linkage/requests/router.js';
 import { accessVerbs, SNAPSHOT_MAX_BYTES } from './linkage/verbs/access.js';
 import { basicVerbs } from './linkage/verbs/basic.js';
 import { liveOpenVerb } from './linkage/verbs/live.js';
+import { diagnoseVerb } from './linkage/verbs/diagnose.js';
+import { runDiagnose } from './diagnose/run.js';
+import { defaultOnvif, ffprobeRtsp } from './diagnose/cameras.js';
+import { hostChecks, readTimeSync } from './diagnose/host.js';
 import { publicReport } from './changes/service.js';
 import { SegmentStore } from './recording/segment-store.js';
 import { HoldStore } from './retention/holds.js';
@@ -383,6 +387,30 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
           issueToken: (camera, keyId, expiresAt) => liveTokens.issue(camera, keyId, expiresAt),
           advertise: { host: config.live.advertise, port: liveRelay.address().port },
           tokenTtlSeconds: config.live.tokenTtlSeconds,
+        }),
+        // The technician's checklist on request; its own read-only database handle and broker connection.
+        diagnoseVerb({
+          cameraIds: () => config.cameras.map((c) => c.id),
+          run: (opts) =>
+            runDiagnose(
+              {
+                config,
+                now,
+                openStoreReadonly: () => {
+                  const handle = openStore(config.database, { migrations, now, readonly: true }).db;
+                  return { db: handle, problem: null, close: () => void handle.close() };
+                },
+                probes: {
+                  onvif: defaultOnvif,
+                  analyse: (bytes) => imagePool.analyse(bytes),
+                  rtsp: ffprobeRtsp(),
+                  timeSync: () => readTimeSync(),
+                  host: () => hostChecks(),
+                  statfs: statfsSync,
+                },
+              },
+              opts,
+            ),
         }),
       ],
     });

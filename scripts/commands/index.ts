@@ -10,6 +10,7 @@ import { deadlineCommand } from './deadline.js';
 import { scoreCommand } from './score.js';
 import { retentionCommand } from './retention.js';
 import { holdCommand } from './hold.js';
+import { diagnoseCommand } from './diagnose.js';
 
 // Every `cea` sub-command, in the order `cea help` lists them.
 export const commands: Command[] = [
@@ -24,4 +25,5 @@ export const commands: Command[] = [
   clarityCommand,
   retentionCommand,
   holdCommand,
+  diagnoseCommand,
 ];
