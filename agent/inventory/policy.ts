@@ -157,3 +157,32 @@ export function diffRecords(before: unknown, after: unknown, path = ''): { path:
   }
   return out;
 }
+
+// Words that name a place where cameras are forbidden (Liaoning Art. 9, Datong Art. 9), in
+// English and Chinese, as they appear in ONVIF name/location scopes.
+const PROHIBITED_WORDS = [
+  'bathroom', 'toilet', 'restroom', 'washroom', 'lavatory', 'shower', 'changing room', 'changing-room', 'changingroom',
+  'locker room', 'dressing room', 'fitting room', 'dormitory', 'dorm', 'hotel room', 'guest room', 'guestroom', 'bedroom', 'residence',
+  '卫生间', '厕所', '洗手间', '盥洗室', '浴室', '淋浴', '更衣室', '试衣间', '宿舍', '客房', '卧室', '住宅', '住户',
+];
+
+/**
+ * A discovered device whose name or location scope names a prohibited place: flagged for
+ * the operator to confirm (a scope is free text someone typed; it proves nothing alone).
+ */
+export function prohibitedPlaceHint(scopes: readonly string[]): { scope: string; word: string } | null {
+  for (const scope of scopes) {
+    const m = /^onvif:\/\/www\.onvif\.org\/(name|location)\/(.*)$/i.exec(scope);
+    if (!m) continue;
+    let text: string;
+    try {
+      text = decodeURIComponent((m[2] ?? '').replace(/\+/g, ' '));
+    } catch {
+      text = m[2] ?? '';
+    }
+    const lower = text.toLowerCase().replace(/[_/]+/g, ' ');
+    const word = PROHIBITED_WORDS.find((w) => (/^[a-z -]+$/.test(w) ? new RegExp(`\\b${w}s?\\b`).test(lower) : lower.includes(w)));
+    if (word) return { scope, word };
+  }
+  return null;
+}

@@ -4,7 +4,7 @@ import type { CameraConfig } from '../config/types.js';
 import type { EventBus, EventRecorder, NewEvent } from '../events/index.js';
 import { mapBounded } from '../lifecycle/bounded.js';
 import type { Service } from '../lifecycle/service.js';
-import { answered, decideInterrogation, diffRecords, matchDevices, nextInterrogationDelayMs, recordHash, type InterrogationOutcome } from './policy.js';
+import { answered, prohibitedPlaceHint, decideInterrogation, diffRecords, matchDevices, nextInterrogationDelayMs, recordHash, type InterrogationOutcome } from './policy.js';
 import { cameraErrorCode, recordFromReport, type CameraInterrogator, type HeardDevice, type InterrogationReport } from './ports.js';
 import { InventoryStore, type DeviceRow } from './store.js';
 
@@ -223,6 +223,18 @@ export class InventoryService implements Service {
           append({ type: 'camera.discovered', severity: 'warning', data: { urn: d.urn, xaddrs: d.xaddrs, scopes: d.scopes, types: d.types, configured: false } });
           row.reportedAt = iso;
           fresh.push(row);
+        }
+        const hint = prev ? null : prohibitedPlaceHint(d.scopes);
+        const configured = cameraId === null ? null : this.deps.cameras.find((c) => c.id === cameraId);
+        if (hint && !configured?.prohibited) {
+          // Liaoning / Datong Art. 9: the operator must confirm; the config alone decides what is recorded.
+          append({
+            type: 'compliance.prohibited_location',
+            severity: 'critical',
+            ...(cameraId ? { camera: cameraId } : {}),
+            data: { urn: d.urn, xaddrs: d.xaddrs, scope: hint.scope, matched: hint.word, needsConfirmation: true, configured: cameraId !== null },
+          });
+          this.deps.logger.warn({ urn: d.urn, camera: cameraId, scope: hint.scope }, 'a camera announces a prohibited place: confirm its location');
         }
         if (cameraId !== null) {
           const state = this.store.cameraState(cameraId);

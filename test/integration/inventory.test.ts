@@ -98,6 +98,16 @@ describe('camera inventory', () => {
     expect(events().filter((e) => e.camera === 'gate' && e.type.startsWith('camera.auth'))).toEqual([]);
   });
 
+  it('flags a discovered camera whose ONVIF location names a prohibited place, once, for the operator to confirm', async () => {
+    const { events, fleet } = await setup([{ id: 'gate' }, { id: 'stranger', location: '二楼卫生间' }], [{ id: 'gate' }]);
+    await waitFor('the flag', () => events().some((e) => e.type === 'compliance.prohibited_location'), 15_000);
+    await new Promise((r) => setTimeout(r, 2500)); // more discovery rounds: still one flag
+    const flags = events().filter((e) => e.type === 'compliance.prohibited_location');
+    expect(flags).toHaveLength(1);
+    expect(flags[0]).toMatchObject({ severity: 'critical', data: { urn: fleet.camera('stranger')!.urn, matched: '卫生间', needsConfirmation: true, configured: false } });
+    expect(flags[0]!.camera).toBeUndefined();
+  });
+
   it('re-interrogates at once when the camera announces a configuration change (ONVIF PullPoint)', async () => {
     const tmp = makeTempDir();
     cleanups.push(tmp.remove);

@@ -124,3 +124,17 @@ describe('matching discovered devices to configured cameras', () => {
     });
   });
 });
+
+describe('prohibited places named in ONVIF scopes', () => {
+  it('flags a name or location naming such a place, in English or Chinese, and nothing else', async () => {
+    const { prohibitedPlaceHint } = await import('../../agent/inventory/policy.js');
+    expect(prohibitedPlaceHint(['onvif://www.onvif.org/location/2F%20Bathroom'])).toEqual({ scope: 'onvif://www.onvif.org/location/2F%20Bathroom', word: 'bathroom' });
+    expect(prohibitedPlaceHint(['onvif://www.onvif.org/name/' + encodeURIComponent('三楼卫生间')])?.word).toBe('卫生间');
+    expect(prohibitedPlaceHint(['onvif://www.onvif.org/location/' + encodeURIComponent('员工宿舍')])?.word).toBe('宿舍');
+    expect(prohibitedPlaceHint(['onvif://www.onvif.org/name/Guest%20Rooms%20Corridor'])?.word).toBe('guest room');
+    // Not a prohibited place: other scopes, other words, words merely containing one.
+    expect(prohibitedPlaceHint(['onvif://www.onvif.org/hardware/toilet-cam-3000', 'onvif://www.onvif.org/type/video_encoder'])).toBeNull();
+    expect(prohibitedPlaceHint(['onvif://www.onvif.org/location/North%20gate', 'onvif://www.onvif.org/name/Dormant%20yard'])).toBeNull();
+    expect(prohibitedPlaceHint(['onvif://www.onvif.org/location/%E0%A4%A'])).toBeNull(); // bad escape: read as is
+  });
+});
