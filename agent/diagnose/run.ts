@@ -8,7 +8,7 @@ import { runTask, mapBounded, type Check, type CheckTask, type DiagnoseReport } 
 import { brokerCheck, platformKeyChecks } from './broker.js';
 import { cameraChecks, type CameraProbes } from './cameras.js';
 import { configCheck, databaseCheck, type OpenedDatabase } from './config-store.js';
-import { hostChecks, timeSyncCheck, type TimeSyncState } from './host.js';
+import { timeSyncCheck, type TimeSyncState } from './host.js';
 import { storageChecks, writableCheck } from './storage.js';
 
 export interface DiagnoseProbes extends CameraProbes {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, MOSQUITTO_BINARY, portOpen } from '../../scripts/bench/mosquitto.js';
 import { makeTempDir } from './tmp.js';
 
 /** The reference broker for tests about broker behaviour (retained messages, wills). */
@@ -11,31 +11,6 @@ export interface Mosquitto {
   /** SIGHUP: mosquitto re-reads its password and ACL files (tests that admit a client later). */
   reload(): void;
   stop(): Promise<void>;
-}
-
-const BINARY = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
 }
 
 export interface MosquittoOptions {
@@ -66,7 +41,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(BINARY, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(MOSQUITTO_BINARY, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

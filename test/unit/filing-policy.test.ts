@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { AgentConfig, CameraConfig, FilingConfig, JurisdictionProfile } from '../../agent/config/types.js';
+import type { CameraConfig, FilingConfig, JurisdictionProfile } from '../../agent/config/types.js';
 import { addDays, daysBetween, siteDate, startOfSiteDay } from '../../agent/filing/dates.js';
 import {
   buildDossier,
