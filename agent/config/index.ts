@@ -3,6 +3,7 @@ export type {
   CameraConfig,
   ConfigIssue,
   JurisdictionProfile,
+  Language,
   LoadContext,
   LoadResult,
 } from './types.js';

@@ -21,6 +21,8 @@ export const profileSchema = z.strictObject({
   filing: z.strictObject({ days: days(), daysExistingSystem: days() }),
   sources: z.array(z.string().min(1)).min(1, { message: 'a profile must cite its sources' }),
   assumptions: z.array(z.string().min(1)).default([]),
+  // The language of human-facing texts (console, CLI, dossier, reports) unless the config says otherwise.
+  language: z.enum(['zh-CN', 'en']).default('zh-CN'),
 });
 
 export function defaultProfilesDir(): string {

@@ -240,7 +240,7 @@ const monitorSchema = z
 const consoleSchema = z
   .strictObject({
     listen: listen('127.0.0.1:8080').describe('host:port of the operator web console. 0.0.0.0 / [::] are allowed but warned about.'),
-    language: z.enum(['zh-CN', 'en']).default('zh-CN').describe('Console language.'),
+    language: z.enum(['zh-CN', 'en']).optional().describe('Console language (each operator may choose their own). Default: the top-level language.'),
   })
   .describe('Operator web console.');
 
@@ -307,6 +307,10 @@ const filingSchema = z
 export const configSchema = z
   .strictObject({
     site: siteSchema,
+    language: z
+      .enum(['zh-CN', 'en'])
+      .optional()
+      .describe('Language of human-facing texts: console, CLI output, dossier, reports, register export headers. Default: the profile\'s (zh-CN for liaoning-2008 and datong).'),
     profile: z
       .string()
       .regex(PROFILE_ID_PATTERN, { message: 'must be a profile name such as liaoning-2008' })

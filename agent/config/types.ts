@@ -1,6 +1,9 @@
 // The public shapes of the configuration module. The agent and the CLI code against
 // these; the zod schema (schema.ts) describes the YAML that produces them.
 
+/** Languages of human-facing texts. */
+export type Language = 'zh-CN' | 'en';
+
 /** One finding about a config file. `line`/`column` are 1-based; 0 when the config did not come from text. */
 export interface ConfigIssue {
   file: string;
@@ -21,6 +24,8 @@ export interface JurisdictionProfile {
   sources: string[];
   /** Numbers the available legal text does not state, and the default chosen instead. */
   assumptions: string[];
+  /** Default language of human-facing texts in this jurisdiction. */
+  language: Language;
   /** Absolute path of the profile file. */
   file: string;
 }
@@ -72,7 +77,9 @@ export interface AgentConfig {
   discovery: { enabled: boolean; intervalSeconds: number; interface?: string; port: number; targets: string[]; announcements: boolean };
   cameras: CameraConfig[];
   monitor: { intervalSeconds: number; clockSkewLimitSeconds: number };
-  console: { listen: string; language: 'zh-CN' | 'en' };
+  /** Language of human-facing texts: config `language`, else the profile's (zh-CN for the Chinese profiles). */
+  language: Language;
+  console: { listen: string; language: Language };
   /** Live-view relay. advertise: the host in live.open URLs (default the listen host; IPv6 unbracketed). */
   live: { listen: string; advertise: string; tokenTtlSeconds: number; maxViewersPerCamera: number };
   /** file: absolute path of a calendar replacing the bundled one; null = the bundled calendar. */

@@ -307,4 +307,48 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    name: 'inspections: each diagnose run, for the acceptance / inspection history',
+    up(db) {
+      db.exec(`
+        -- Datong Art. 14 acceptance, Liaoning Art. 14 (ii) inspection records: every
+        -- \`cea diagnose\` run (CLI, verb or console) with its summary and, when one was
+        -- written, where its report went.
+        CREATE TABLE inspections (
+          id          TEXT PRIMARY KEY,
+          at_ms       INTEGER NOT NULL,       -- when the run started
+          finished_ms INTEGER NOT NULL,
+          source      TEXT NOT NULL,          -- cli | verb | console
+          requester   TEXT NOT NULL,          -- cli:<user>, platform key id, operator account
+          camera      TEXT,                   -- --camera, when the run was limited to one
+          pass        INTEGER NOT NULL,
+          warn        INTEGER NOT NULL,
+          fail        INTEGER NOT NULL,
+          result      TEXT NOT NULL,          -- pass | warn | fail (the worst check)
+          report_dir  TEXT,                   -- --report DIR: where the report files are
+          summary     TEXT NOT NULL           -- JSON: failing/warning checks {name,status,detail}
+        ) STRICT;
+        CREATE INDEX inspections_by_time ON inspections (at_ms);
+      `);
+    },
+  },
+  {
+    version: 10,
+    name: 'console: operator accounts',
+    up(db) {
+      db.exec(`
+        -- Operators of the web console (\`cea user add|list|remove\`). The password is an
+        -- scrypt hash (scrypt$N$r$p$salt$hash, base64); the clear text is never stored.
+        CREATE TABLE console_users (
+          name          TEXT PRIMARY KEY,
+          role          TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+          password_hash TEXT NOT NULL,
+          language      TEXT CHECK (language IS NULL OR language IN ('zh-CN', 'en')),
+          created_ms    INTEGER NOT NULL,
+          updated_ms    INTEGER NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
 ];

@@ -24,6 +24,7 @@ const profile = (id: string, days: number, daysExistingSystem: number): Jurisdic
   filing: { days, daysExistingSystem },
   sources: ['test'],
   assumptions: [],
+  language: 'zh-CN',
   file: `/profiles/${id}.yaml`,
 });
 const DATONG = profile('datong', 30, 60);
