@@ -4,6 +4,7 @@
 // Inputs are made at bench time from the committed test photographs: 1080p and 4 MP JPEGs
 // (q85) in a temporary folder, removed afterwards.
 //   npm run bench:clarity  [-- --rounds N]
+import type { BenchRow } from './summary.js';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +71,8 @@ const score = async (b: Buffer) => {
   return imageFaults(analyseFrame(img).metrics);
 };
 
-export async function benchClarity(argv: string[]): Promise<void> {
+export async function benchClarity(argv: string[]): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
   const i = argv.indexOf('--rounds');
   const rounds = i >= 0 ? Math.max(1, Number(argv[i + 1]) || 1) : 8;
   const dir = mkdtempSync(join(tmpdir(), 'cea-bench-clarity-'));
@@ -100,6 +102,7 @@ export async function benchClarity(argv: string[]): Promise<void> {
       const s = med(scored, 'ms');
       const sCpu = med(scored, 'cpuMs');
       const share = (CAMERAS / INTERVAL_S) * (sCpu / 1000) / CORES;
+      rows.push({ bench: 'clarity', what: `score ${size.name} JPEG`, measured: `${s.toFixed(2)} ms/frame`, baseline: `${b.toFixed(2)} ms plain decode`, ratio: s / b, goal: '<= 1.5x', met: s / b <= 1.5 });
       lines.push(
         `  ${size.name.padEnd(5)} plain decode to raw: ${b.toFixed(2)} ms/frame   score: ${s.toFixed(2)} ms/frame   ratio ${(s / b).toFixed(2)}x (goal <= 1.5x)`,
         `        ${CAMERAS} cameras every ${INTERVAL_S} s: ${sCpu.toFixed(2)} ms CPU/frame -> ${(share * 100).toFixed(1)} % of ${CORES} cores (goal <= ${CPU_SHARE * 100} %)`,
@@ -126,6 +129,7 @@ export async function benchClarity(argv: string[]): Promise<void> {
     }
     lines.push('');
     process.stdout.write(lines.join('\n'));
+    return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
 // broker, same payloads: raw MQTT.js QoS 1 publishes without the outbox (all at once, and
 // with the same window of 32 in flight). Goal: >= 5 000 events/s.
 //   npm run bench:drain [-- --events 10000 --window 32]
+import type { BenchRow } from './summary.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +59,8 @@ async function rawPublish(client: MqttClient, topic: string, payloads: string[],
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
 
-export async function benchDrain(argv: string[]): Promise<void> {
+export async function benchDrain(argv: string[]): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
   const events = option(argv, 'events', 10_000);
   const window = option(argv, 'window', 32);
   const dir = mkdtempSync(join(tmpdir(), 'cea-bench-drain-'));
@@ -122,7 +124,9 @@ export async function benchDrain(argv: string[]): Promise<void> {
     for (const b of baselines) {
       const r = rate(events, b.ms);
       out.write(`  baseline ${b.label}: ${b.ms.toFixed(0)} ms = ${r} events/s; outbox/baseline = ${(drainRate / r).toFixed(2)}\n`);
+      rows.push({ bench: 'outbox', what: `drain ${events} events (QoS 1)`, measured: `${drainRate} events/s`, baseline: `${r} events/s ${b.label}`, ratio: drainRate / r, goal: `>= ${GOAL} events/s`, met: drainRate >= GOAL });
     }
+    return rows;
   } finally {
     await publisher?.stop(100);
     await connection?.end({ force: true });

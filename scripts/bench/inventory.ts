@@ -2,12 +2,13 @@
 // once, against a baseline measured in the same run (the same cameras one at a time).
 // Prints ratios, not absolute promises: the machine is shared and noisy.
 //   npm run bench -- inventory [--cameras 256]
+import type { BenchRow } from './summary.js';
 import { performance } from 'node:perf_hooks';
 import { mapBounded } from '../../agent/lifecycle/bounded.js';
 import { OnvifClient } from '../../drivers/onvif/index.js';
 import { startFleet } from '../../test/fakes/onvif-camera/index.js';
 
-export async function benchInventory(argv: string[]): Promise<void> {
+export async function benchInventory(argv: string[]): Promise<BenchRow[]> {
   const i = argv.indexOf('--cameras');
   const count = i >= 0 ? Number(argv[i + 1]) : 256;
   const specs = Array.from({ length: count }, (_, n) => ({ id: `cam-${String(n + 1).padStart(3, '0')}` }));
@@ -34,6 +35,7 @@ export async function benchInventory(argv: string[]): Promise<void> {
         '',
       ].join('\n'),
     );
+    return [{ bench: 'inventory', what: `interrogate ${count} cameras, 8 at once`, measured: `${perCamBounded.toFixed(1)} ms/camera`, baseline: `${perCamBaseline.toFixed(1)} ms/camera one at a time`, ratio: perCamBounded / perCamBaseline, goal: '', met: null }];
   } finally {
     await fleet.stop();
   }

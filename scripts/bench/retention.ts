@@ -4,6 +4,7 @@
 // indexed SELECT of the same rows. Then a sweep of 50 000 deletions with real files,
 // against bare unlinks of as many files.
 //   npm run bench:retention [-- --segments 1000000 --cameras 256 --deletions 50000]
+import type { BenchRow } from './summary.js';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,7 +54,8 @@ function bareSelect(db: Database): number {
   return n;
 }
 
-export async function benchRetention(argv: string[]): Promise<void> {
+export async function benchRetention(argv: string[]): Promise<BenchRow[]> {
+  const out: BenchRow[] = [];
   const total = option(argv, 'segments', 1_000_000);
   const cameras = option(argv, 'cameras', 256);
   const deletions = option(argv, 'deletions', 50_000);
@@ -150,6 +152,7 @@ export async function benchRetention(argv: string[]): Promise<void> {
     process.stdout.write(
       `  growth ${first.size} -> ${last.size} rows (x${(last.size / first.size).toFixed(0)}): plan x${(last.planMs / first.planMs).toFixed(2)}, bare SELECT x${(last.selectMs / first.selectMs).toFixed(2)}\n`,
     );
+    out.push({ bench: 'retention', what: `plan over ${last.size.toLocaleString('en')} segments`, measured: `${(last.planMs / 1000).toFixed(2)} s`, baseline: `${(last.selectMs / 1000).toFixed(2)} s bare SELECT`, ratio: last.planMs / last.selectMs, goal: '< 2 s', met: last.planMs < 2000 });
     process.stdout.write(`  plan of ${last.size.toLocaleString('en')} rows: ${(last.planMs / 1000).toFixed(2)} s (goal < 2 s): ${last.planMs < 2000 ? 'met' : 'NOT met'}\n`);
 
     // The sweep: the plan's oldest `deletions`, each a real file.
@@ -159,7 +162,7 @@ export async function benchRetention(argv: string[]): Promise<void> {
     const victims = plan.deletions.slice(0, deletions);
     if (victims.length === 0) {
       process.stdout.write('  sweep: nothing to delete at this size (give more --segments)\n');
-      return;
+      return out;
     }
     const payload = Buffer.alloc(512, 7);
     const made = new Set<string>();
@@ -193,6 +196,8 @@ export async function benchRetention(argv: string[]): Promise<void> {
         '',
       ].join('\n'),
     );
+    out.push({ bench: 'retention', what: `sweep ${victims.length.toLocaleString('en')} deletions`, measured: `${(sweepMs / 1000).toFixed(2)} s`, baseline: `${(baselineMs / 1000).toFixed(2)} s bare unlink`, ratio: sweepMs / baselineMs, goal: '', met: null });
+    return out;
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });
