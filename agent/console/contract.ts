@@ -29,8 +29,8 @@ export interface ConsoleServices {
   thumbnail(cameraId: string): { jpeg: Uint8Array; atMs: number } | null;
   /** Writes one access-register row (console.view, console.live, …) before the use happens. */
   registerAccess(entry: { verb: string; cameras: string[]; requester: string; purpose: string | null; detail: Record<string, unknown> }): void;
-  /** Holds (admin only: the route says so). Throws HoldError on bad input. */
-  addHold(h: { cameraId: string; fromMs: number; toMs: number; reason: string; by: string }): { id: string };
+  /** Holds (admin only: the route says so). Throws HoldError on bad input. kind defaults to legal (until released); vital lasts the profile's vitalHoldDays. */
+  addHold(h: { cameraId: string; fromMs: number; toMs: number; kind?: 'vital' | 'legal'; reason: string; by: string }): { id: string };
   releaseHold(id: string, by: string, reason: string): void;
   /** Runs `diagnose` (recorded as an inspection with source "console"). */
   diagnose(requester: string): Promise<unknown>;
