@@ -27,6 +27,7 @@ import { RequestRouter } from './linkage/requests/router.js';
 import { accessVerbs, SNAPSHOT_MAX_BYTES } from './linkage/verbs/access.js';
 import { basicVerbs } from './linkage/verbs/basic.js';
 import { liveOpenVerb } from './linkage/verbs/live.js';
+import { recordInspection } from './diagnose/inspections.js';
 import { diagnoseVerb } from './linkage/verbs/diagnose.js';
 import { runDiagnose } from './diagnose/run.js';
 import { defaultOnvif, ffprobeRtsp } from './diagnose/cameras.js';
@@ -391,6 +392,15 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         // The technician's checklist on request; its own read-only database handle and broker connection.
         diagnoseVerb({
           cameraIds: () => config.cameras.map((c) => c.id),
+          // Every run joins the inspection history (Liaoning Art. 14 (ii)); losing that row must not fail the run.
+          record: (r) => {
+            try {
+              recordInspection(db, r);
+            } catch (err) {
+              logger.warn({ err }, 'could not record the diagnose run in the inspection history');
+            }
+          },
+          now,
           run: (opts) =>
             runDiagnose(
               {

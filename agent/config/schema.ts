@@ -239,7 +239,7 @@ const monitorSchema = z
 
 const consoleSchema = z
   .strictObject({
-    listen: listen('127.0.0.1:8080').describe('host:port of the operator web console. 0.0.0.0 / [::] are allowed but warned about.'),
+    listen: listen('127.0.0.1:8080', { anyPort: true }).describe('host:port of the operator web console (port 0: any free port; the log and the demo print the URL). 0.0.0.0 / [::] are allowed but warned about.'),
     language: z.enum(['zh-CN', 'en']).optional().describe('Console language (each operator may choose their own). Default: the top-level language.'),
   })
   .describe('Operator web console.');

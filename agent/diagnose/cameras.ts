@@ -1,13 +1,16 @@
 // Per-camera checks: ONVIF reachable + authenticated + identity, clock skew, stream URI,
 // snapshot and its clarity verdict, the recording's last segment, and (last) the RTSP
 // stream as ffprobe receives it. A camera in a prohibited place is never contacted.
+// Besides the checks, each run fills the camera's facts (identity, stream, clarity, a
+// thumbnail) for the acceptance / inspection report.
 import { spawn } from 'node:child_process';
 import type { AgentConfig, CameraConfig } from '../config/index.js';
-import { imageFaults, type FaultCode } from '../clarity/faults.js';
+import type { FaultCode } from '../clarity/faults.js';
 import type { FrameAnalysis } from '../clarity/metrics.js';
+import { judgeSnapshot, readClarityTracker } from './clarity.js';
 import type { Database } from '../../drivers/store/index.js';
 import { OnvifClient, isOnvifError, redactUrl, type DeviceIdentity, type DeviceTime, type MediaProfile, type Snapshot } from '../../drivers/onvif/index.js';
-import { ageText, check, type Check } from './checks.js';
+import { ageText, check, type CameraReport, type Check } from './checks.js';
 
 /** The ONVIF calls diagnose makes (OnvifClient has them). */
 export interface OnvifProbe {
@@ -35,6 +38,34 @@ export interface CameraProbes {
   analyse(bytes: Uint8Array): Promise<{ sourceWidth: number; sourceHeight: number; analysis: FrameAnalysis }>;
   /** ffprobe of the stream for `seconds`; null = not available on this box (the check warns). */
   rtsp: ((uri: string, seconds: number, signal: AbortSignal) => Promise<RtspProbeResult>) | null;
+  /** A small JPEG of the snapshot for the report (agent/diagnose/thumbnail.ts). */
+  thumbnail?: (bytes: Uint8Array) => Promise<Buffer>;
+}
+
+/** One camera's facts as the checks find them; a check that times out leaves what it had. */
+export interface CameraFacts {
+  report: CameraReport;
+  /** The report's thumbnail JPEG (only when asked for). */
+  thumbnail: Buffer | null;
+}
+
+export function emptyFacts(camera: CameraConfig): CameraFacts {
+  return {
+    report: {
+      id: camera.id,
+      name: camera.name,
+      location: { kind: camera.location.kind, description: camera.location.description },
+      prohibited: camera.prohibited,
+      status: 'pass',
+      identity: null,
+      stream: null,
+      rtsp: null,
+      clockOffsetMs: null,
+      snapshot: null,
+      clarity: null,
+    },
+    thumbnail: null,
+  };
 }
 
 export function defaultOnvif(camera: CameraConfig): OnvifProbe {
@@ -57,6 +88,8 @@ const FAULT_ADVICE: Partial<Record<FaultCode, string>> = {
   color_cast: 'check the white balance and the IR-cut filter',
   stripe: 'check the cable and power supply for interference',
   decode_error: 'the camera sends no valid JPEG: check its snapshot settings or firmware',
+  scene_change: 'the view differs from the learned reference: re-aim the camera to its filed view, or if the new view is approved run `cea clarity relearn <camera>` (a change of location is reportable)',
+  frozen: 'the picture does not change: restart the camera and check its encoder',
 };
 
 function withCredentials(uri: string, camera: CameraConfig): string {
@@ -117,11 +150,16 @@ export interface CameraCheckInput {
   nowMs: number;
   probes: CameraProbes;
   signal: AbortSignal;
+  /** Filled as the checks go (a fresh one when absent). */
+  facts?: CameraFacts;
+  /** Make the report's thumbnail of the snapshot. */
+  thumbnails?: boolean;
 }
 
 /** Every check of one camera, in a fixed order. */
 export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
   const { camera, index: i, probes } = x;
+  const facts = (x.facts ??= emptyFacts(camera));
   const p = (what: string) => `camera ${camera.id}: ${what}`;
   if (camera.prohibited) {
     return [
@@ -140,9 +178,13 @@ export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
     identity = await client.connect();
   } catch (err) {
     out.push(onvifFailure(camera, i, err));
-    if (client.timeOffsetMs !== null) out.push(clockCheck(x, client.timeOffsetMs, null));
+    if (client.timeOffsetMs !== null) {
+      facts.report.clockOffsetMs = client.timeOffsetMs;
+      out.push(clockCheck(x, client.timeOffsetMs, null));
+    }
     return out;
   }
+  facts.report.identity = { manufacturer: identity.manufacturer, model: identity.model, firmware: identity.firmware, serial: identity.serial };
   out.push(
     check(p('onvif'), 'pass', `reachable at ${redactUrl(camera.onvif.url)}, authenticated; ${identity.manufacturer} ${identity.model}, firmware ${identity.firmware}, serial ${identity.serial}`),
   );
@@ -152,6 +194,7 @@ export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
   } catch {
     // the offset from connect() is enough
   }
+  facts.report.clockOffsetMs = client.timeOffsetMs;
   if (client.timeOffsetMs !== null) out.push(clockCheck(x, client.timeOffsetMs, ntp));
   else out.push(check(p('clock'), 'warn', `${camera.id} does not report its time`, `enable NTP on ${camera.id} so its recordings carry the right time`));
   if (x.signal.aborted) return out;
@@ -166,6 +209,15 @@ export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
     } else {
       streamUri = profile.streamUri ?? (await client.getStreamUri(profile.token));
       const e = profile.encoder;
+      facts.report.stream = {
+        profile: profile.name,
+        uri: redactUrl(streamUri),
+        encoding: e?.encoding ?? null,
+        width: e?.width ?? null,
+        height: e?.height ?? null,
+        fps: e?.fps ?? null,
+        bitrateKbps: e?.bitrate ?? null,
+      };
       const enc = e ? ` (${e.encoding} ${e.width}x${e.height}${e.fps !== null ? ` @${e.fps} fps` : ''}${e.bitrate !== null ? `, ${e.bitrate} kbit/s` : ''})` : '';
       out.push(check(p('stream'), 'pass', `profile ${profile.name}: ${redactUrl(streamUri)}${enc}`));
     }
@@ -209,19 +261,53 @@ async function snapshotCheck(x: CameraCheckInput, client: OnvifProbe, profile: M
   } catch (err) {
     return check(name, 'fail', `snapshot could not be fetched: ${(err as Error).message}`, `check the snapshot service of ${id} and that user ${x.camera.onvif.username ?? '(none)'} may use it`);
   }
-  let faults: FaultCode[];
+  const facts = x.facts ?? emptyFacts(x.camera);
+  // The monitor's learned baseline, when it has one: the same judgement the agent makes.
+  const tracker = readClarityTracker(x.db, id);
+  let analysis: FrameAnalysis | null = null;
   let size = '';
   try {
     const r = await x.probes.analyse(bytes);
     size = `${r.sourceWidth}x${r.sourceHeight}`;
-    faults = imageFaults(r.analysis.metrics);
+    analysis = r.analysis;
+    facts.report.snapshot = { width: r.sourceWidth, height: r.sourceHeight, bytes: bytes.length };
   } catch (err) {
-    faults = ['decode_error'];
     size = (err as Error).message;
   }
-  if (faults.length === 0) return check(name, 'pass', `${size} JPEG, ${bytes.length} bytes: clear (no clarity fault)`);
+  const j = judgeSnapshot(analysis, tracker);
+  facts.report.clarity = {
+    verdict: j.verdict,
+    faults: j.faults,
+    judgedAgainst: j.judgedAgainst,
+    mode: j.mode,
+    metrics: analysis ? roundMetrics(analysis.metrics as unknown as Record<string, number>) : null,
+  };
+  if (x.thumbnails && analysis && x.probes.thumbnail) {
+    try {
+      facts.thumbnail = await x.probes.thumbnail(bytes);
+    } catch {
+      facts.thumbnail = null; // the report says "no picture"; the verdict stands
+    }
+  }
+  const against =
+    j.judgedAgainst === 'baseline'
+      ? `judged against ${id}'s learned baseline (${j.mode})`
+      : `judged against the default thresholds (no learned baseline${tracker ? ` for ${j.mode}` : ''} yet)`;
+  const faults = j.faults;
+  if (faults.length === 0) return check(name, 'pass', `${size} JPEG, ${bytes.length} bytes: clear (no clarity fault); ${against}`);
   const advice = faults.map((f) => FAULT_ADVICE[f]).filter((a): a is string => a !== undefined);
-  return check(name, 'fail', `${size} JPEG: clarity fault${faults.length > 1 ? 's' : ''} ${faults.join(', ')}`, `${id}: ${advice.length > 0 ? advice.join('; ') : 'inspect the picture'}`);
+  return check(
+    name,
+    'fail',
+    `${size} JPEG: clarity fault${faults.length > 1 ? 's' : ''} ${faults.join(', ')}; ${against}`,
+    `${id}: ${advice.length > 0 ? advice.join('; ') : 'inspect the picture'}`,
+  );
+}
+
+function roundMetrics(m: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = Math.round(v * 1000) / 1000;
+  return out;
 }
 
 async function rtspCheck(x: CameraCheckInput, uri: string): Promise<Check> {
@@ -230,6 +316,7 @@ async function rtspCheck(x: CameraCheckInput, uri: string): Promise<Check> {
   if (!x.probes.rtsp) return check(name, 'warn', 'ffprobe is not installed: the stream was not probed', 'install ffmpeg (`apt install ffmpeg`) so diagnose can probe the streams');
   try {
     const r = await x.probes.rtsp(withCredentials(uri, x.camera), 3, x.signal);
+    if (x.facts) x.facts.report.rtsp = { codec: r.codec, width: r.width, height: r.height, fps: r.fps, bitrate: Math.round(r.bitrate) };
     return check(name, 'pass', `${r.codec} ${r.width}x${r.height}${r.fps !== null ? ` @${r.fps.toFixed(1)} fps` : ''}, ${Math.round(r.bitrate / 1000)} kbit/s received over 3 s`);
   } catch (err) {
     return check(name, 'fail', `${redactUrl(uri)}: ${(err as Error).message}`, `check that RTSP is enabled on ${id} and port 554 is reachable from the box; the recorder cannot record without it`);

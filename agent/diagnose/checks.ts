@@ -10,8 +10,42 @@ export interface Check {
   advice?: string;
 }
 
+/** What diagnose learned about one camera: the evidence the acceptance / inspection report shows. */
+export interface CameraReport {
+  id: string;
+  name: string;
+  location: { kind: string; description: string };
+  /** A prohibited place: listed, never contacted. */
+  prohibited: boolean;
+  /** The worst status of this camera's checks. */
+  status: CheckStatus;
+  identity: { manufacturer: string; model: string; firmware: string; serial: string } | null;
+  /** The profile diagnose used; the URI without credentials. */
+  stream: { profile: string; uri: string; encoding: string | null; width: number | null; height: number | null; fps: number | null; bitrateKbps: number | null } | null;
+  /** What ffprobe received over the probe window. */
+  rtsp: { codec: string; width: number; height: number; fps: number | null; bitrate: number } | null;
+  /** Camera clock minus box clock, ms. */
+  clockOffsetMs: number | null;
+  snapshot: { width: number; height: number; bytes: number } | null;
+  /**
+   * The snapshot judged once (no hysteresis): against the camera's learned baseline and
+   * reference when the clarity monitor has one in the database, else the default thresholds.
+   */
+  clarity: {
+    verdict: 'ok' | 'degraded' | 'fault';
+    faults: string[];
+    judgedAgainst: 'baseline' | 'defaults';
+    mode: 'day' | 'night';
+    metrics: Record<string, number> | null;
+  } | null;
+  /** The thumbnail's file name relative to the report directory; only in a written report. */
+  thumbnail?: string;
+}
+
 export interface DiagnoseReport {
   checks: Check[];
+  /** Extension: one entry per camera diagnosed, in config order. */
+  cameras?: CameraReport[];
 }
 
 export function check(name: string, status: CheckStatus, detail: string, advice?: string): Check {
@@ -24,6 +58,23 @@ export interface CheckTask {
   name: string;
   deadlineMs: number;
   run(signal: AbortSignal): Promise<Check[]>;
+}
+
+/** The worst of the statuses (pass when there is none). */
+export function worstStatus(statuses: Iterable<CheckStatus>): CheckStatus {
+  let worst: CheckStatus = 'pass';
+  for (const s of statuses) {
+    if (s === 'fail') return 'fail';
+    if (s === 'warn') worst = 'warn';
+  }
+  return worst;
+}
+
+/** Counts per status. */
+export function countStatuses(checks: readonly Check[]): Record<CheckStatus, number> {
+  const n = { pass: 0, warn: 0, fail: 0 };
+  for (const c of checks) n[c.status] += 1;
+  return n;
 }
 
 /** Runs a task; a deadline overrun or an unexpected error becomes a failing check, never a crash. */

@@ -1,4 +1,4 @@
-// Host checks: the box's own time sync (timedatectl, else chronyc), and via
+// Host checks: the box's own time sync (chronyc, ntpq or timedatectl), and via
 // systeminformation CPU temperature, disk health (SMART where reported), memory and load.
 import { execFile } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -12,32 +12,78 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string | n
 }
 
 export interface TimeSyncState {
-  source: 'timedatectl' | 'chrony';
+  source: 'timedatectl' | 'chrony' | 'ntpq';
   synced: boolean;
   /** Box clock minus NTP time (ms), when the tool says. */
   offsetMs: number | null;
+  /** The server the box follows, when the tool says. */
+  server?: string | null;
 }
 
-/** The box's NTP state, or null when neither timedatectl (with systemd) nor chronyc answers. */
+/**
+ * `chronyc -n tracking`: "System time : 0.000006523 seconds slow of NTP time" (slow = the
+ * box is behind, so a negative offset) and "Leap status : Normal | Insert second |
+ * Delete second | Not synchronised".
+ */
+export function parseChronyTracking(text: string): TimeSyncState | null {
+  const leap = /^Leap status\s*:\s*(.+)$/m.exec(text)?.[1]?.trim();
+  if (leap === undefined) return null;
+  const m = /^System time\s*:\s*([\d.]+) seconds (slow|fast)/m.exec(text);
+  const offsetMs = m?.[1] ? Number(m[1]) * 1000 * (m[2] === 'slow' ? -1 : 1) : null;
+  const ref = /^Reference ID\s*:\s*\S+\s*\(([^)]*)\)/m.exec(text)?.[1] ?? null;
+  return { source: 'chrony', synced: leap !== 'Not synchronised', offsetMs, server: ref };
+}
+
+/**
+ * `ntpq -pn`: a header, a ===== rule, then one line per peer whose first character is its
+ * tally code; '*' marks the system peer (the one the clock follows), 'o' the same with
+ * PPS. Columns: remote refid st t when poll reach delay offset jitter, times in ms.
+ * No '*' / 'o' line: ntpd runs but follows nobody (not synchronised).
+ */
+export function parseNtpqPeers(text: string): TimeSyncState | null {
+  const lines = text.split('\n');
+  const rule = lines.findIndex((l) => /^={10,}/.test(l.trim()));
+  if (rule < 0 || !/\bremote\b.*\boffset\b/.test(lines[rule - 1] ?? '')) return null;
+  for (const line of lines.slice(rule + 1)) {
+    const tally = line[0];
+    if (tally !== '*' && tally !== 'o') continue;
+    const cols = line.slice(1).trim().split(/\s+/);
+    // remote refid st t when poll reach delay offset jitter
+    const offset = Number(cols[8]);
+    // ntpq's offset is the peer's time minus ours: the box clock minus NTP time is its negative.
+    return { source: 'ntpq', synced: true, offsetMs: Number.isFinite(offset) ? -offset : null, server: cols[0] ?? null };
+  }
+  return { source: 'ntpq', synced: false, offsetMs: null, server: null };
+}
+
+/** `timedatectl show` (key=value lines): NTPSynchronized=yes|no. No offset. */
+export function parseTimedatectlShow(text: string): TimeSyncState | null {
+  const m = /^NTPSynchronized=(yes|no)$/m.exec(text);
+  if (!m) return null;
+  return { source: 'timedatectl', synced: m[1] === 'yes', offsetMs: null };
+}
+
+/**
+ * The box's NTP state: chrony first (it knows the offset), then ntpd (`ntpq -pn`), then
+ * systemd's view (`timedatectl show`, synchronised or not); null when none answers.
+ */
 export async function readTimeSync(timeoutMs = 3_000): Promise<TimeSyncState | null> {
   const chrony = await run('chronyc', ['-n', 'tracking'], timeoutMs);
-  if (chrony !== null) {
-    const m = /System time\s*:\s*([\d.]+) seconds (slow|fast)/.exec(chrony);
-    const leap = /Leap status\s*:\s*(.+)/.exec(chrony)?.[1]?.trim();
-    const offsetMs = m?.[1] ? Number(m[1]) * 1000 * (m[2] === 'slow' ? -1 : 1) : null;
-    return { source: 'chrony', synced: leap !== undefined && leap !== 'Not synchronised', offsetMs };
-  }
+  const fromChrony = chrony !== null ? parseChronyTracking(chrony) : null;
+  if (fromChrony) return fromChrony;
+  const ntpq = await run('ntpq', ['-pn'], timeoutMs);
+  const fromNtpq = ntpq !== null ? parseNtpqPeers(ntpq) : null;
+  if (fromNtpq) return fromNtpq;
   const td = await run('timedatectl', ['show', '-p', 'NTPSynchronized', '-p', 'NTP'], timeoutMs);
-  if (td !== null && /NTPSynchronized=/.test(td)) return { source: 'timedatectl', synced: /NTPSynchronized=yes/.test(td), offsetMs: null };
-  return null;
+  return td !== null ? parseTimedatectlShow(td) : null;
 }
 
 export function timeSyncCheck(state: TimeSyncState | null): Check {
   const name = 'time: box';
   if (state === null) {
-    return check(name, 'warn', 'cannot tell whether the clock is synchronised (no timedatectl with systemd, no chronyc)', 'install and enable an NTP client (chrony or systemd-timesyncd) pointing at the site\'s time server');
+    return check(name, 'warn', 'cannot tell whether the clock is synchronised (no chronyc, no ntpq, no timedatectl with systemd)', 'install and enable an NTP client (chrony or systemd-timesyncd) pointing at the site\'s time server');
   }
-  const off = state.offsetMs === null ? '' : `, offset ${(state.offsetMs / 1000).toFixed(3)} s`;
+  const off = (state.offsetMs === null ? '' : `, offset ${(state.offsetMs / 1000).toFixed(3)} s`) + (state.server ? `, server ${state.server}` : '');
   if (!state.synced) {
     return check(name, 'fail', `not synchronised (${state.source}${off})`, 'recordings and events carry the box\'s time: enable NTP (`timedatectl set-ntp true` or start chronyd) and check the NTP server is reachable');
   }

@@ -4,9 +4,9 @@
 // short connection with a distinct client id.
 import type { AgentConfig } from '../config/index.js';
 import type { StatFs } from '../retention/service.js';
-import { runTask, mapBounded, type Check, type CheckTask, type DiagnoseReport } from './checks.js';
+import { runTask, mapBounded, worstStatus, type Check, type CheckTask, type DiagnoseReport } from './checks.js';
 import { brokerCheck, platformKeyChecks } from './broker.js';
-import { cameraChecks, type CameraProbes } from './cameras.js';
+import { cameraChecks, emptyFacts, type CameraFacts, type CameraProbes } from './cameras.js';
 import { configCheck, databaseCheck, type OpenedDatabase } from './config-store.js';
 import { timeSyncCheck, type TimeSyncState } from './host.js';
 import { storageChecks, writableCheck } from './storage.js';
@@ -34,9 +34,24 @@ export interface DiagnoseOptions {
   /** Only this camera's checks (plus the box's); unknown ids are the caller's to refuse. */
   camera?: string;
   onProgress?(done: number, total: number, name: string): void;
+  /** Make a thumbnail of each camera's snapshot (for a written report). */
+  thumbnails?: boolean;
+}
+
+/** A run with what the report needs beyond the JSON document. */
+export interface DiagnoseRun {
+  report: DiagnoseReport;
+  startedMs: number;
+  finishedMs: number;
+  /** Camera id → thumbnail JPEG, for the cameras that gave a picture (only with `thumbnails`). */
+  thumbnails: Map<string, Buffer>;
 }
 
 export async function runDiagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): Promise<DiagnoseReport> {
+  return (await runDiagnoseWithEvidence(deps, opts)).report;
+}
+
+export async function runDiagnoseWithEvidence(deps: DiagnoseDeps, opts: DiagnoseOptions = {}): Promise<DiagnoseRun> {
   const { config, probes } = deps;
   const d = { brokerMs: 10_000, cameraMs: 40_000, hostMs: 15_000, otherMs: 15_000, ...deps.deadlines };
   const nowMs = deps.now().getTime();
@@ -53,10 +68,11 @@ export async function runDiagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}
       { name: 'platform keys', deadlineMs: d.otherMs, run: async () => platformKeyChecks(config) },
       { name: 'host', deadlineMs: d.hostMs, run: () => probes.host() },
     ];
-    const cameraTasks: CheckTask[] = cameras.map(({ camera, index }) => ({
+    const facts: CameraFacts[] = cameras.map(({ camera }) => emptyFacts(camera));
+    const cameraTasks: CheckTask[] = cameras.map(({ camera, index }, k) => ({
       name: `camera ${camera.id}`,
       deadlineMs: d.cameraMs,
-      run: (signal) => cameraChecks({ config, camera, index, db, nowMs, probes, signal }),
+      run: (signal) => cameraChecks({ config, camera, index, db, nowMs, probes, signal, facts: facts[k]!, thumbnails: opts.thumbnails === true }),
     }));
     const total = tasks.length + cameraTasks.length;
     let done = 0;
@@ -70,7 +86,18 @@ export async function runDiagnose(deps: DiagnoseDeps, opts: DiagnoseOptions = {}
       Promise.all(tasks.map(tick)),
       mapBounded(cameraTasks, deps.cameraConcurrency ?? 8, tick),
     ]);
-    return { checks: [...general.flat(), ...perCamera.flat()] };
+    const thumbnails = new Map<string, Buffer>();
+    const reports = facts.map((f, k) => {
+      const own = perCamera[k] ?? [];
+      if (f.thumbnail) thumbnails.set(f.report.id, f.thumbnail);
+      return { ...f.report, status: worstStatus(own.map((c) => c.status)) };
+    });
+    return {
+      report: { checks: [...general.flat(), ...perCamera.flat()], cameras: reports },
+      startedMs: nowMs,
+      finishedMs: deps.now().getTime(),
+      thumbnails,
+    };
   } finally {
     opened.close();
   }

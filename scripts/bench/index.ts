@@ -5,6 +5,7 @@ import { benchInventory } from './inventory.js';
 import { benchClarity } from './clarity.js';
 import { benchRetention } from './retention.js';
 import { benchDrain } from './drain.js';
+import { benchHealth } from './health.js';
 import { machineLine, summaryTable, type Bench, type BenchRow } from './summary.js';
 
 const benches: Record<string, Bench> = {
@@ -12,6 +13,7 @@ const benches: Record<string, Bench> = {
   retention: benchRetention,
   outbox: benchDrain,
   inventory: benchInventory,
+  health: benchHealth,
 };
 // Old name of the outbox bench.
 const aliases: Record<string, string> = { drain: 'outbox' };

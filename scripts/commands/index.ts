@@ -11,6 +11,7 @@ import { scoreCommand } from './score.js';
 import { retentionCommand } from './retention.js';
 import { holdCommand } from './hold.js';
 import { diagnoseCommand } from './diagnose.js';
+import { inspectionsCommand } from './inspections.js';
 
 // Every `cea` sub-command, in the order `cea help` lists them.
 export const commands: Command[] = [
@@ -26,4 +27,5 @@ export const commands: Command[] = [
   retentionCommand,
   holdCommand,
   diagnoseCommand,
+  inspectionsCommand,
 ];

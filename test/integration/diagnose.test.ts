@@ -114,8 +114,9 @@ describe('cea diagnose', () => {
     const file = writeConfig('all.yaml', baseConfig(tmp.dir, broker.url));
     const r = await diagnose('--config', file, '--json');
     expect(r.code).toBe(1);
-    const doc = JSON.parse(r.stdout) as { checks: Check[] };
-    expect(Object.keys(doc)).toEqual(['checks']);
+    const doc = JSON.parse(r.stdout) as { checks: Check[]; cameras: { id: string; prohibited: boolean }[] };
+    expect(Object.keys(doc)).toEqual(['checks', 'cameras']); // cameras: an extension of the DESIGN.md document
+    expect(doc.cameras.map((x) => [x.id, x.prohibited])).toEqual([['healthy', false], ['offline', false], ['wrongpw', false], ['blurred', false], ['skewed', false], ['washroom', true]]);
     for (const c of doc.checks) {
       expect(typeof c.name).toBe('string');
       expect(['pass', 'warn', 'fail']).toContain(c.status);
@@ -205,18 +206,23 @@ describe('cea diagnose', () => {
     await expect(diagnose('--config', file, '--camera', 'nope')).rejects.toThrow(/no camera "nope"/);
   });
 
-  it('the diagnose verb answers the same document; an unknown camera is not_found', async () => {
+  it('the diagnose verb answers the same document and hands the run to `record`; an unknown camera is not_found', async () => {
     const calls: { camera?: string }[] = [];
+    const recorded: unknown[] = [];
     const verb = diagnoseVerb({
       cameraIds: () => ['healthy'],
       run: async (o) => {
         calls.push(o);
         return { checks: [{ name: 'config', status: 'pass', detail: 'ok' }] };
       },
+      record: (r) => void recorded.push(r),
     });
     const ctx = { verb: 'diagnose', id: 'r1', keyId: null, receivedAt: new Date() };
     expect(await verb.run(verb.args.parse({ camera: 'healthy' }), ctx)).toEqual({ checks: [{ name: 'config', status: 'pass', detail: 'ok' }] });
     expect(calls).toEqual([{ camera: 'healthy' }]);
+    expect(recorded).toEqual([
+      expect.objectContaining({ source: 'verb', requester: 'platform:unsigned:r1', camera: 'healthy', report: { checks: [{ name: 'config', status: 'pass', detail: 'ok' }] } }),
+    ]);
     const err = await verb.run(verb.args.parse({ camera: 'nope' }), ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VerbError);
     expect((err as VerbError).code).toBe('not_found');
