@@ -29,7 +29,11 @@ import { basicVerbs } from './linkage/verbs/basic.js';
 import { liveOpenVerb } from './linkage/verbs/live.js';
 import { recordInspection } from './diagnose/inspections.js';
 import { diagnoseVerb } from './linkage/verbs/diagnose.js';
-import { runDiagnose } from './diagnose/run.js';
+import { runDiagnose, type DiagnoseOptions } from './diagnose/run.js';
+import { ThumbnailCache } from './console/thumbnails.js';
+import { consoleRoutes } from './console/pages/index.js';
+import { consoleServices } from './console/pages/services.js';
+import { ConsoleService } from './console/service.js';
 import { defaultOnvif, ffprobeRtsp } from './diagnose/cameras.js';
 import { hostChecks, readTimeSync } from './diagnose/host.js';
 import { publicReport } from './changes/service.js';
@@ -76,6 +80,8 @@ export interface RunningAgent {
   readonly bootId: string;
   /** The embedded broker's address, when the config runs one. */
   readonly brokerUrl: string | null;
+  /** http://host:port/ of the operator console; null while it is not bound. */
+  consoleUrl(): string | null;
   readonly db: Database;
   readonly recorder: EventRecorder;
   readonly bus: EventBus;
@@ -107,6 +113,8 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
 
   let broker: EmbeddedBroker | null = null;
   let brokerUser: { username: string; password: string } | null = null;
+  // The console's URL once it is bound (null while its port is taken).
+  let consoleUrl: () => string | null = () => null;
   try {
     if (config.broker) {
       const { host, port } = splitHostPort(config.broker.listen);
@@ -227,6 +235,8 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     // Scoring runs in worker threads: MQTT keepalives and the store never wait for a JPEG.
     const imagePool = new ImageWorkerPool<FrameAnalysis>({ analyser: new URL('./clarity/metrics.js', import.meta.url) });
     cleanups.push({ name: 'image pool', run: () => imagePool.close() });
+    // The console's thumbnails: the monitor's own pictures, downscaled; the console never contacts a camera.
+    const thumbnails = new ThumbnailCache({ onError: (id, err) => logger.debug({ err, camera: id }, 'thumbnail not made') });
     services.push(
       new ClarityService({
         db,
@@ -239,6 +249,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         ...(deps.clarityPolicy ? { policy: deps.clarityPolicy } : {}),
         observe: (id, ok, at, error) => uptime.observe(id, ok, at, { source: 'snapshot', ...(error ? { error } : {}) }),
         snapshot: snapshotFor,
+        onSnapshot: (id, bytes, atMs) => thumbnails.offer(id, bytes, atMs),
       }),
     );
     const cameraStatus = new CameraStatusService({
@@ -292,6 +303,27 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     });
     services.push(changes);
 
+    // The technician's checklist (verb and console): its own read-only database handle and broker connection.
+    const runDiagnoseNow = (opts: DiagnoseOptions) =>
+      runDiagnose(
+        {
+          config,
+          now,
+          openStoreReadonly: () => {
+            const handle = openStore(config.database, { migrations, now, readonly: true }).db;
+            return { db: handle, problem: null, close: () => void handle.close() };
+          },
+          probes: {
+            onvif: defaultOnvif,
+            analyse: (bytes) => imagePool.analyse(bytes),
+            rtsp: ffprobeRtsp(),
+            timeSync: () => readTimeSync(),
+            host: () => hostChecks(),
+            statfs: statfsSync,
+          },
+        },
+        opts,
+      );
     // The platform's requests (DESIGN.md linkage contract). Access to images is registered first.
     const accessRegister = new AccessRegister({ db, recorder, now, newId });
     const liveAddr = parseListen(config.live.listen, { anyPort: true });
@@ -313,6 +345,39 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     });
     await liveRelay.start();
     cleanups.push({ name: 'live relay', run: () => liveRelay.stop() });
+
+    // The operator console (issue 11): pages over the same database, every picture viewed registered.
+    const consoleService = new ConsoleService({
+      config,
+      db,
+      now,
+      logger: logger.child({ component: 'console' }),
+      routes: consoleRoutes(),
+      live: { host: config.live.advertise, port: liveRelay.address().port },
+      services: consoleServices({
+        config,
+        db,
+        now,
+        thumbnails,
+        register: accessRegister,
+        holds: new HoldStore(db),
+        diagnose: async (requester) => {
+          const startedMs = now().getTime();
+          const report = await runDiagnoseNow({});
+          try {
+            recordInspection(db, { report, startedMs, finishedMs: now().getTime(), source: 'console', requester });
+          } catch (err) {
+            logger.warn({ err }, 'could not record the console diagnose run in the inspection history');
+          }
+          return report;
+        },
+        live: {
+          issue: (camera, keyId, expiresAt) => liveTokens.issue(camera, keyId, expiresAt),
+          advertise: { host: config.live.advertise, port: liveRelay.address().port },
+          tokenTtlSeconds: config.live.tokenTtlSeconds,
+        },
+      }),
+    });
     const birth = new BirthPublisher({
       config,
       link: connection,
@@ -401,26 +466,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
             }
           },
           now,
-          run: (opts) =>
-            runDiagnose(
-              {
-                config,
-                now,
-                openStoreReadonly: () => {
-                  const handle = openStore(config.database, { migrations, now, readonly: true }).db;
-                  return { db: handle, problem: null, close: () => void handle.close() };
-                },
-                probes: {
-                  onvif: defaultOnvif,
-                  analyse: (bytes) => imagePool.analyse(bytes),
-                  rtsp: ffprobeRtsp(),
-                  timeSync: () => readTimeSync(),
-                  host: () => hostChecks(),
-                  statfs: statfsSync,
-                },
-              },
-              opts,
-            ),
+          run: (opts) => runDiagnoseNow(opts),
         }),
       ],
     });
@@ -434,7 +480,14 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       agentVersion,
       bootId,
     });
-    services.push(router, birth, health);
+    services.push(router, birth, health, consoleService);
+    consoleUrl = () => {
+      try {
+        return consoleService.url();
+      } catch {
+        return null;
+      }
+    };
     if (deps.notifier) services.push(new WatchdogService({ notifier: deps.notifier, db }));
     for (const service of services) {
       await service.start(abort.signal);
@@ -468,6 +521,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
   return {
     bootId,
     brokerUrl: broker?.url ?? null,
+    consoleUrl: () => consoleUrl(),
     db,
     recorder,
     bus,

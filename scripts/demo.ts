@@ -1,4 +1,8 @@
-import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import { AccountStore } from '../agent/console/accounts.js';
+import { hashPassword } from '../agent/console/password.js';
+import { migrations, openStore } from '../drivers/store/index.js';
 import type { Logger } from '../drivers/log/logger.js';
 import { resolveConfigObject } from '../agent/config/index.js';
 import type { AgentConfig, ConfigIssue } from '../agent/config/types.js';
@@ -6,6 +10,9 @@ import { startFleet, type Fleet, type SimulatedCameraSpec } from '../test/fakes/
 
 export const DEMO_SITE = 'demo-site';
 export const DEMO_BROKER_PORT = 1883;
+export const DEMO_CONSOLE_PORT = 8080;
+/** The demo's console account (an admin), given a new random password at every start. */
+export const DEMO_CONSOLE_USER = 'demo';
 
 // The built-in demo: what `npm start` shows a newcomer without any config. Four
 // simulated cameras, each showing one thing the agent watches for.
@@ -29,6 +36,8 @@ export interface Demo {
   config: AgentConfig;
   fleet: Fleet;
   warnings: ConfigIssue[];
+  /** Where to sign in to the console, and with what (printed for the person running the demo). */
+  console: { url: string; user: string; password: string };
   stop(): Promise<void>;
 }
 
@@ -39,6 +48,7 @@ export async function startDemo(opts: { cwd: string; env: NodeJS.ProcessEnv; log
     if (port === 0) {
       opts.logger.warn(`127.0.0.1:${DEMO_BROKER_PORT} is taken (another broker?); the demo broker uses a free port instead`);
     }
+    const consolePort = (await portIsFree('127.0.0.1', DEMO_CONSOLE_PORT)) ? DEMO_CONSOLE_PORT : await freePort('127.0.0.1');
     const raw = {
       site: { id: DEMO_SITE, name: 'Demo site (simulated cameras)', timezone: 'Asia/Shanghai' },
       profile: 'liaoning-2008',
@@ -58,7 +68,7 @@ export async function startDemo(opts: { cwd: string; env: NodeJS.ProcessEnv; log
         record: false,
       })),
       monitor: { intervalSeconds: 5 },
-      console: { listen: '127.0.0.1:8080', language: 'zh-CN' },
+      console: { listen: `127.0.0.1:${consolePort}`, language: 'zh-CN' },
       // Any free port: the URL comes back in each live.open answer.
       live: { listen: '127.0.0.1:0' },
     };
@@ -66,11 +76,37 @@ export async function startDemo(opts: { cwd: string; env: NodeJS.ProcessEnv; log
     if (!loaded.ok) {
       throw new Error(`the built-in demo config is invalid (a bug): ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
     }
-    return { config: loaded.config, fleet, warnings: loaded.warnings, stop: () => fleet.stop() };
+    const password = await demoConsoleAccount(loaded.config.database);
+    const login = { url: `http://127.0.0.1:${consolePort}/`, user: DEMO_CONSOLE_USER, password };
+    return { config: loaded.config, fleet, warnings: loaded.warnings, console: login, stop: () => fleet.stop() };
   } catch (err) {
     await fleet.stop();
     throw err;
   }
+}
+
+/** (Re)creates the demo's admin account with a fresh random password, returned to be printed (never logged). */
+async function demoConsoleAccount(database: string): Promise<string> {
+  const password = randomBytes(12).toString('base64url');
+  const passwordHash = await hashPassword(password);
+  const { db } = openStore(database, { migrations, now: () => new Date() });
+  try {
+    new AccountStore(db).put({ name: DEMO_CONSOLE_USER, role: 'admin', passwordHash, language: null }, Date.now(), { update: true });
+  } finally {
+    db.close();
+  }
+  return password;
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 function portIsFree(host: string, port: number): Promise<boolean> {

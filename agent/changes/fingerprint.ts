@@ -98,6 +98,7 @@ function redactUserInfo(url: string): string {
 // Some cameras put a session or token parameter in the URIs they hand out: it changes on
 // every request and means nothing about the configuration.
 const VOLATILE_PARAMS = /^(session|sessionid|token|auth|nonce|t|ts|timestamp|_)$/i;
+const SECRET_PARAMS = /pass|pwd|secret|key|sig|login/i;
 
 function stripVolatileQuery(uri: string): string {
   try {
@@ -105,6 +106,10 @@ function stripVolatileQuery(uri: string): string {
     u.username = '';
     u.password = '';
     for (const key of [...u.searchParams.keys()]) if (VOLATILE_PARAMS.test(key)) u.searchParams.delete(key);
+    // Some firmwares put the camera's password in the query (…?user=admin&password=…). The
+    // fingerprint feeds change diffs, config.changed and the register export: the value
+    // never goes there (a constant keeps the fingerprint stable, so a password change is no report).
+    for (const key of [...u.searchParams.keys()]) if (SECRET_PARAMS.test(key)) u.searchParams.set(key, 'REDACTED');
     return u.href;
   } catch {
     return uri;

@@ -32,6 +32,8 @@ export interface ClarityServiceDeps {
   analyser: FrameAnalyser;
   /** Reachability evidence for the uptime ledger. */
   observe?: (cameraId: string, ok: boolean, at: Date, error?: string) => void;
+  /** Each picture taken (the console's thumbnails); must not throw or block. */
+  onSnapshot?: (cameraId: string, bytes: Uint8Array, atMs: number) => void;
   concurrency?: number;
   /** Trend buckets in the samples table. */
   bucketMs?: number;
@@ -123,6 +125,11 @@ export class ClarityService implements Service {
       return;
     }
     this.deps.observe?.(camera.id, true, now());
+    try {
+      this.deps.onSnapshot?.(camera.id, bytes, now().getTime());
+    } catch (err) {
+      logger.debug({ err, camera: camera.id }, 'snapshot listener failed');
+    }
     let sample: ClaritySample;
     try {
       sample = { analysis: (await this.deps.analyser.analyse(bytes)).analysis };

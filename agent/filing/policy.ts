@@ -183,6 +183,8 @@ export interface Dossier {
   retention: { floorDays: number; ceilingDays: number; profileFloorDays: number; vitalHoldDays: number };
   documents: DossierDocument[];
   inventorySource: InventoryFacts['source'];
+  /** Why the inventory came from the config alone (null when from the database): the renderers' notes say it in each language. */
+  inventoryProblem: string | null;
   complete: boolean;
   missing: MissingItem[];
   notes: string[];
@@ -277,6 +279,7 @@ export function buildDossier({ config, inventory, documents, now }: DossierInput
     },
     documents: docs,
     inventorySource: inventory.source,
+    inventoryProblem: inventory.source === 'config_only' ? (inventory.problem ?? 'no database') : null,
     complete: missing.length === 0,
     missing,
     notes,

@@ -49,8 +49,14 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** `uri` with credentials put in, unless it already carries some (ffmpeg percent-decodes them). */
+/**
+ * `uri` with credentials put in, unless it already carries some (ffmpeg percent-decodes them).
+ * Every camera stream handed to ffmpeg passes here, so it is also where anything but
+ * rtsp(s)/http(s) is refused: ffmpeg would read local files for `file:`, `async:file:`,
+ * `concat:` or `pipe:` from a camera's GetStreamUri (also one stored before that was checked).
+ */
 export function withCredentials(uri: string, username: string | undefined, password: string | undefined): string {
+  if (!/^(rtsps?|https?):\/\//i.test(uri)) throw new Error(`refusing stream URI scheme ${redactUrl(uri).split(':')[0]?.slice(0, 32) ?? ''}: not rtsp, rtsps, http or https`);
   if (!username) return uri;
   const u = new URL(uri);
   if (u.username || u.password) return uri;

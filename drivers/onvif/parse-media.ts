@@ -72,10 +72,16 @@ export function parseMediaUri(el: XmlElement): string {
   const uri = childText(path(el, [trt, 'MediaUri']), tt, 'Uri');
   if (!uri) throw new OnvifError('protocol', `${el.local}: missing MediaUri/Uri`);
   if (uri.length > 8192) throw new OnvifError('protocol', `${el.local}: URI too long`);
+  let scheme: string;
   try {
-    new URL(uri);
+    scheme = new URL(uri).protocol.toLowerCase();
   } catch {
     throw new OnvifError('protocol', `${el.local}: Uri is not a URL`);
   }
+  // The URI goes to ffmpeg, which also speaks file:, async:file:, concat:, pipe:…: a camera
+  // (or whoever owns it) must not make the box read or relay its own files.
+  if (!MEDIA_SCHEMES.has(scheme)) throw new OnvifError('protocol', `${el.local}: Uri scheme ${scheme.slice(0, 32)} is not rtsp, rtsps, http or https`);
   return uri;
 }
+
+const MEDIA_SCHEMES = new Set(['rtsp:', 'rtsps:', 'http:', 'https:']);

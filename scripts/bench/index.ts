@@ -6,6 +6,7 @@ import { benchClarity } from './clarity.js';
 import { benchRetention } from './retention.js';
 import { benchDrain } from './drain.js';
 import { benchHealth } from './health.js';
+import { benchConsole } from './console.js';
 import { machineLine, summaryTable, type Bench, type BenchRow } from './summary.js';
 
 const benches: Record<string, Bench> = {
@@ -14,6 +15,7 @@ const benches: Record<string, Bench> = {
   outbox: benchDrain,
   inventory: benchInventory,
   health: benchHealth,
+  console: benchConsole,
 };
 // Old name of the outbox bench.
 const aliases: Record<string, string> = { drain: 'outbox' };

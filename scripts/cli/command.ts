@@ -19,9 +19,19 @@ export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 
-/** Thrown by argument parsing; the dispatcher prints it with the command's usage and exits 2. */
+/**
+ * Thrown by argument parsing; the dispatcher prints it with the command's usage and exits 2.
+ * `message` is English; `zh` the same in Simplified Chinese when the thrower had it
+ * (scripts/cli/lang.ts usageError), shown when the CLI speaks Chinese.
+ */
 export class UsageError extends Error {
   override name = 'UsageError';
+  constructor(
+    message: string,
+    readonly zh?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Print exactly one JSON document on stdout (the --json contract). */

@@ -5,7 +5,11 @@
 // (so commands whose options do not name it still honour it), and parseCommandArgs
 // accepts it too (so a command run in-process with --lang works the same).
 // --json output never depends on the language: it is the machine contract.
-import { cliLanguage, parseLanguage, type Language } from '../../agent/i18n/index.js';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfigFile } from '../../agent/config/index.js';
+import { cliCatalog, type CliCatalog } from '../../agent/i18n/cli.js';
+import { cliLanguage, parseLanguage, translator, type Language } from '../../agent/i18n/index.js';
 import { UsageError, type CommandIo } from './command.js';
 
 /** The option every command accepts (merged into its parseArgs options). */
@@ -15,7 +19,7 @@ export const LANG_OPTION = { lang: { type: 'string' } } as const;
 export function checkedLanguage(text: string | undefined): Language | undefined {
   if (text === undefined) return undefined;
   const lang = parseLanguage(text);
-  if (lang === null) throw new UsageError(`--lang must be zh-CN or en, not "${text}"`);
+  if (lang === null) throw usageError('err.lang', { value: text });
   return lang;
 }
 
@@ -54,4 +58,33 @@ export function withLanguage(io: CommandIo, lang: Language | undefined): Command
 /** The language of one command's human output. */
 export function commandLanguage(io: CommandIo, flag: string | undefined, config?: { language: Language } | null): Language {
   return cliLanguage({ flag: checkedLanguage(flag), env: io.env, config: config?.language });
+}
+
+type Params<K extends keyof CliCatalog> = CliCatalog[K]['en'] extends (p: infer P) => string ? [P] : [];
+
+/** A usage error in both languages, from the CLI catalog; the dispatcher shows the reader's. */
+export function usageError<K extends keyof CliCatalog>(key: K, ...params: Params<K>): UsageError {
+  const say = (lang: Language) => (translator(cliCatalog, lang) as unknown as (k: K, ...p: Params<K>) => string)(key, ...params);
+  return new UsageError(say('en'), say('zh-CN'));
+}
+
+/**
+ * The language of the dispatcher's own texts (help, usage errors), which run before or
+ * outside any command: --lang / CEA_LANG, else the language of the config the command
+ * would read (--config FILE, else config/agent.yaml in the working directory) when it
+ * loads, else English. Read quietly: a broken config is the command's to report.
+ */
+export function dispatcherLanguage(argv: readonly string[], io: CommandIo): Language {
+  const env = cliLanguage({ env: io.env, config: undefined });
+  if (parseLanguage(io.env.CEA_LANG) !== null) return env;
+  const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  const named = i < 0 ? undefined : argv[i]?.startsWith('--config=') ? argv[i]?.slice('--config='.length) : argv[i + 1];
+  const file = named ?? (existsSync(join(io.cwd, 'config/agent.yaml')) ? 'config/agent.yaml' : undefined);
+  if (file === undefined) return 'en';
+  try {
+    const loaded = loadConfigFile(resolve(io.cwd, file), { env: io.env, cwd: io.cwd });
+    return loaded.ok ? loaded.config.language : 'en';
+  } catch {
+    return 'en';
+  }
 }

@@ -1,7 +1,10 @@
 import { probe, type DiscoveredDevice } from '../../drivers/discovery/index.js';
 import { OnvifClient, OnvifError, type DeviceReport } from '../../drivers/onvif/index.js';
 import { mapBounded } from '../../agent/lifecycle/bounded.js';
+import { cliCatalog } from '../../agent/i18n/cli.js';
+import { translator } from '../../agent/i18n/index.js';
 import { parseCommandArgs } from '../cli/args.js';
+import { commandLanguage, usageError } from '../cli/lang.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, printJson, type Command } from '../cli/command.js';
 import { progressLine, renderTable } from '../cli/table.js';
 
@@ -40,7 +43,7 @@ export const discoverCommand: Command = {
   name: 'discover',
   summary: 'find ONVIF cameras (WS-Discovery) and interrogate them',
   usage:
-    'discover [--timeout S] [--interface IF] [--username U --password P] [--target HOST[:PORT]]… [--port P] [--json]',
+    'discover [--timeout S] [--interface IF] [--username U --password P] [--target HOST[:PORT]]… [--port P] [--json] [--lang zh-CN|en]',
   async run(argv, io) {
     const { values } = parseCommandArgs(
       argv,
@@ -55,15 +58,17 @@ export const discoverCommand: Command = {
       },
       false,
     );
+    // No config here: --lang, CEA_LANG, else English.
+    const t = translator(cliCatalog, commandLanguage(io, values.lang));
     const timeoutS = values.timeout === undefined ? 3 : Number(values.timeout);
-    if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 120) throw new UsageError('--timeout must be a number of seconds between 0 and 120');
-    if ((values.username === undefined) !== (values.password === undefined)) throw new UsageError('--username and --password go together');
+    if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 120) throw usageError('err.timeout');
+    if ((values.username === undefined) !== (values.password === undefined)) throw usageError('err.credentials');
     const port = values.port === undefined ? 3702 : parsePort(values.port, '--port');
     const targets = (values.target ?? []).map((t) => parseTarget(t, port));
 
     const progress = progressLine(io.stderr);
     let heard = 0;
-    progress.update(`probing for ONVIF devices (${timeoutS} s)…`);
+    progress.update(t('discover.probing', { s: timeoutS }));
     const result = await probe({
       timeoutMs: timeoutS * 1000,
       port,
@@ -71,7 +76,7 @@ export const discoverCommand: Command = {
       ...(values.interface ? { interface: values.interface } : {}),
       onDevice: () => {
         heard += 1;
-        progress.update(`probing for ONVIF devices (${timeoutS} s)… ${heard} found`);
+        progress.update(`${t('discover.probing', { s: timeoutS })} ${t('discover.found', { count: heard })}`);
       },
     });
 
@@ -79,7 +84,7 @@ export const discoverCommand: Command = {
     const devices = await mapBounded(result.devices, 8, async (d) => {
       const out = await interrogate(d, values.username, values.password, timeoutS);
       done += 1;
-      progress.update(`interrogating ${done}/${result.devices.length}…`);
+      progress.update(t('discover.interrogating', { done, total: result.devices.length }));
       return out;
     });
     progress.done();
@@ -88,21 +93,21 @@ export const discoverCommand: Command = {
     if (values.json) {
       printJson(io, { devices: list, interfaces: result.interfaces, dropped: result.dropped });
     } else if (list.length === 0) {
-      io.stdout.write(`No ONVIF device answered on ${result.interfaces.join(', ') || 'any interface'} within ${timeoutS} s.\n`);
+      io.stdout.write(`${t('discover.none', { where: result.interfaces.join(', ') || t('discover.anyInterface'), s: timeoutS })}\n`);
     } else {
       io.stdout.write(`${renderTable(
-        ['address', 'manufacturer', 'model', 'firmware', 'serial', 'auth', 'main stream'],
+        t('discover.headers').split('|'),
         list.map((d) => [
           hostOf(d.xaddrs[0]),
           d.manufacturer ?? '?',
           d.model ?? '?',
           d.firmware ?? '?',
           d.serial ?? '?',
-          d.auth + (d.error ? ` (${d.error.code})` : ''),
+          t(`discover.auth.${d.auth}`) + (d.error ? ` (${d.error.code})` : ''),
           mainStream(d.profiles),
         ]),
       )}\n`);
-      io.stdout.write(`\n${list.length} device(s) on ${result.interfaces.join(', ')}.${values.username ? '' : ' Add --username/--password to read identity and profiles.'}\n`);
+      io.stdout.write(`\n${t('discover.count', { count: list.length, where: result.interfaces.join(', ') })}${values.username ? '' : ` ${t('discover.addCredentials')}`}\n`);
     }
     return list.length > 0 ? EXIT_OK : EXIT_FINDINGS;
   },

@@ -2,16 +2,20 @@ import type { AgentConfig } from '../../agent/config/index.js';
 import { addDays, isCalendarDate, startOfSiteDay } from '../../agent/filing/dates.js';
 import { HoldError, HoldStore, holdJson, type HoldKind } from '../../agent/retention/holds.js';
 import { migrations, openStore } from '../../drivers/store/index.js';
+import { cliCatalog } from '../../agent/i18n/cli.js';
+import { formatDateTime, translator, type Language } from '../../agent/i18n/index.js';
 import { parseCommandArgs } from '../cli/args.js';
+import { commandLanguage, usageError } from '../cli/lang.js';
+import { renderTable } from '../cli/table.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type CommandIo, type Command } from '../cli/command.js';
 import { commandNow, loadCommandConfig } from './dossier.js';
 
 /** A date means the whole day in the site zone (--from its start, --to through its end); a date-time is taken as written. */
 function bound(option: 'from' | 'to', text: string | undefined, timeZone: string): number {
-  if (text === undefined) throw new UsageError(`--${option} is required`);
+  if (text === undefined) throw usageError('err.required', { option: `--${option}` });
   if (isCalendarDate(text)) return startOfSiteDay(option === 'to' ? addDays(text, 1) : text, timeZone).getTime();
   const t = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(t)) throw new UsageError(`--${option}: "${text}" is neither a date YYYY-MM-DD nor an ISO date-time`);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(t)) throw usageError('err.bound', { option, value: text });
   return t;
 }
 
@@ -19,6 +23,32 @@ function fail(io: CommandIo, json: boolean | undefined, err: HoldError): number 
   if (json) printJson(io, { error: { code: err.code, message: err.message } });
   io.stderr.write(`cea hold: ${err.message}\n`);
   return EXIT_FINDINGS;
+}
+
+/** Human lines: times in the site's zone, kind and state in words. */
+function holdLines(lang: Language, zone: string) {
+  const t = translator(cliCatalog, lang);
+  const at = (iso: string | null | undefined) => (iso ? formatDateTime(Date.parse(iso), zone) : '');
+  const kind = (k: string) => (k === 'vital' || k === 'legal' ? t(`hold.kind.${k}`) : k);
+  type H = ReturnType<typeof holdJson>;
+  const state = (h: H) =>
+    h.released
+      ? t('hold.released', { at: at(h.released.at), by: h.released.by ?? '?' })
+      : h.active
+        ? h.until
+          ? t('hold.until', { until: at(h.until) })
+          : t('hold.untilReleased')
+        : t('hold.expired', { until: at(h.until) });
+  return {
+    table: (holds: H[]) =>
+      renderTable(
+        t('hold.headers').split('|'),
+        holds.map((h) => [h.id, h.camera, at(h.from), at(h.to), kind(h.kind), state(h), `"${h.reason}" (${h.createdBy})`]),
+      ),
+    none: () => t('hold.none'),
+    one: (verb: 'add' | 'release', h: H) =>
+      `${t(verb === 'add' ? 'hold.added' : 'hold.releasedHead')} ${h.id}${lang === 'zh-CN' ? '：' : ': '}${h.camera} ${at(h.from)} – ${at(h.to)} (${kind(h.kind)}${h.until ? `, ${t('hold.until', { until: at(h.until) })}` : ''}) [${zone}]`,
+  };
 }
 
 function whoAmI(io: CommandIo, by: string | undefined): string {
@@ -30,9 +60,9 @@ export const holdCommand: Command = {
   name: 'hold',
   summary: 'protect a time range of a camera\'s recordings: vital (the profile\'s period, 1 year) or legal (until released)',
   usage:
-    'hold add --camera ID --from DATE|ISO --to DATE|ISO --kind vital|legal --reason TEXT [--by WHO] [--config FILE] [--now ISO] [--json]\n' +
-    '       cea hold list [--active] [--config FILE] [--now ISO] [--json]\n' +
-    '       cea hold release ID --reason TEXT [--by WHO] [--config FILE] [--now ISO] [--json]',
+    'hold add --camera ID --from DATE|ISO --to DATE|ISO --kind vital|legal --reason TEXT [--by WHO] [--config FILE] [--now ISO] [--json] [--lang zh-CN|en]\n' +
+    '       cea hold list [--active] [--config FILE] [--now ISO] [--json] [--lang zh-CN|en]\n' +
+    '       cea hold release ID --reason TEXT [--by WHO] [--config FILE] [--now ISO] [--json] [--lang zh-CN|en]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       config: { type: 'string' },
@@ -48,20 +78,23 @@ export const holdCommand: Command = {
     });
     const [verb, ...rest] = positionals;
     if (verb !== 'add' && verb !== 'list' && verb !== 'release') {
-      throw new UsageError(verb === undefined ? 'missing sub-command (add, list or release)' : `unknown sub-command "${verb}" (expected add, list or release)`);
+      throw verb === undefined
+        ? usageError('err.missingSub', { expected: 'add, list, release' })
+        : usageError('err.unknownSub', { value: verb, expected: 'add, list, release' });
     }
     if (verb === 'release' ? rest.length !== 1 : rest.length !== 0) {
       throw new UsageError(verb === 'release' ? 'release takes one hold id' : `unexpected argument "${rest.join(' ')}"`);
     }
     const now = commandNow(values.now);
-    const config: AgentConfig | null = loadCommandConfig('hold', values.config, io);
+    const config: AgentConfig | null = loadCommandConfig('hold', values.config, io, values.lang);
     if (!config) return EXIT_USAGE;
+    const human = holdLines(commandLanguage(io, values.lang, config), config.site.timezone);
 
     let request: Parameters<HoldStore['add']>[0] | null = null;
     if (verb === 'add') {
-      if (values.camera === undefined) throw new UsageError('--camera is required');
-      if (values.kind !== 'vital' && values.kind !== 'legal') throw new UsageError('--kind must be vital or legal');
-      if (values.reason === undefined || values.reason.trim() === '') throw new UsageError('--reason is required (who asked, which case)');
+      if (values.camera === undefined) throw usageError('err.required', { option: '--camera' });
+      if (values.kind !== 'vital' && values.kind !== 'legal') throw usageError('err.holdKind');
+      if (values.reason === undefined || values.reason.trim() === '') throw usageError('err.holdReason');
       request = {
         cameraId: values.camera,
         fromMs: bound('from', values.from, config.site.timezone),
@@ -71,7 +104,7 @@ export const holdCommand: Command = {
         createdBy: whoAmI(io, values.by),
       };
     }
-    if (verb === 'release' && (values.reason === undefined || values.reason.trim() === '')) throw new UsageError('--reason is required: the release is kept for the audit');
+    if (verb === 'release' && (values.reason === undefined || values.reason.trim() === '')) throw usageError('err.releaseReason');
 
     const { db } = openStore(config.database, { migrations, now: () => now });
     try {
@@ -80,13 +113,7 @@ export const holdCommand: Command = {
       if (verb === 'list') {
         const holds = store.list().filter((h) => !values.active || holdJson(h, nowMs).active);
         if (values.json) printJson(io, { holds: holds.map((h) => holdJson(h, nowMs)) });
-        else {
-          for (const h of holds.map((x) => holdJson(x, nowMs))) {
-            const state = h.released ? `released ${h.released.at} by ${h.released.by ?? '?'}` : h.active ? (h.until ? `until ${h.until}` : 'until released') : `expired ${h.until ?? ''}`;
-            io.stdout.write(`${h.id}  ${h.camera}  ${h.from} – ${h.to}  ${h.kind}  ${state}  "${h.reason}" (${h.createdBy})\n`);
-          }
-          if (holds.length === 0) io.stdout.write('no holds\n');
-        }
+        else io.stdout.write(`${holds.length === 0 ? human.none() : human.table(holds.map((x) => holdJson(x, nowMs)))}\n`);
         return EXIT_OK;
       }
       try {
@@ -100,7 +127,7 @@ export const holdCommand: Command = {
         }
         const json = holdJson(hold, nowMs);
         if (values.json) printJson(io, { hold: json });
-        else io.stdout.write(`${verb === 'add' ? 'hold' : 'released'} ${json.id}: ${json.camera} ${json.from} – ${json.to} (${json.kind}${json.until ? `, until ${json.until}` : ''})\n`);
+        else io.stdout.write(`${human.one(verb === 'add' ? 'add' : 'release', json)}\n`);
         return EXIT_OK;
       } catch (err) {
         if (err instanceof HoldError) {

@@ -11,6 +11,7 @@ import { scoreCommand } from './score.js';
 import { retentionCommand } from './retention.js';
 import { holdCommand } from './hold.js';
 import { diagnoseCommand } from './diagnose.js';
+import { userCommand } from './user.js';
 import { inspectionsCommand } from './inspections.js';
 
 // Every `cea` sub-command, in the order `cea help` lists them.
@@ -28,4 +29,5 @@ export const commands: Command[] = [
   holdCommand,
   diagnoseCommand,
   inspectionsCommand,
+  userCommand,
 ];

@@ -4,12 +4,16 @@ import type { ChainCheckpoint, ChainVerdict } from '../../agent/access/chain.js'
 import type { AgentConfig } from '../../agent/config/index.js';
 import { isCalendarDate, startOfSiteDay, addDays } from '../../agent/filing/dates.js';
 import type { Dossier } from '../../agent/filing/policy.js';
+import { dossierSummaryText } from '../../agent/filing/render.js';
 import { changeReportSource } from '../../agent/register/change-reports.js';
-import { registerCsv } from '../../agent/register/csv.js';
+import { registerCsv, type CsvHeaders } from '../../agent/register/csv.js';
+import { translator, type Language } from '../../agent/i18n/index.js';
+import { registerCatalog } from '../../agent/i18n/register.js';
 import { REGISTER_COLUMNS, collectRegister, dossierRow, type RegisterPeriod, type RegisterSource } from '../../agent/register/rows.js';
 import type { Database } from '../../drivers/store/index.js';
 import { parseCommandArgs } from '../cli/args.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
+import { commandLanguage, usageError } from '../cli/lang.js';
 import { commandNow, gatherDossier, loadCommandConfig, openDatabaseReadOnly } from './dossier.js';
 
 /**
@@ -21,7 +25,7 @@ function periodBound(option: 'from' | 'to', text: string | undefined, timeZone: 
   if (isCalendarDate(text)) return startOfSiteDay(option === 'to' ? addDays(text, 1) : text, timeZone);
   const t = Date.parse(text);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(t)) {
-    throw new UsageError(`--${option}: "${text}" is neither a date YYYY-MM-DD nor an ISO date-time`);
+    throw usageError('err.bound', { option, value: text });
   }
   return new Date(t);
 }
@@ -50,7 +54,7 @@ function parseCheckpoint(text: string | undefined): ChainCheckpoint | undefined 
  * `cea register verify`: walks the access register's hash chain. Exit 0 intact, 1
  * tampered (or unreadable: an unreadable register cannot be vouched for).
  */
-function verifyRegister(config: AgentConfig, json: boolean, checkpoint: ChainCheckpoint | undefined, now: Date, io: CommandIo): number {
+function verifyRegister(config: AgentConfig, json: boolean, checkpoint: ChainCheckpoint | undefined, now: Date, io: CommandIo, lang: Language): number {
   let verdict: ChainVerdict & { note?: string };
   if (!existsSync(config.database)) {
     verdict = { ok: true, rows: 0, note: `no database yet at ${config.database}` };
@@ -65,9 +69,13 @@ function verifyRegister(config: AgentConfig, json: boolean, checkpoint: ChainChe
       }
     }
   }
+  const t = translator(registerCatalog, lang);
   if (json) printJson(io, verdict);
-  else if (verdict.ok) io.stdout.write(`access register: ${verdict.rows} row(s), chain intact${verdict.note ? ` (${verdict.note})` : ''}\n`);
-  else io.stdout.write(`access register TAMPERED: ${verdict.message ?? verdict.problem ?? 'unknown problem'}${verdict.firstBadSeq !== undefined ? ` (first bad row ${verdict.firstBadSeq} of ${verdict.rows})` : ''}\n`);
+  else if (verdict.ok) io.stdout.write(`${t('verify.intact', { rows: verdict.rows, note: verdict.note ?? null })}\n`);
+  else {
+    const message = verdict.message ?? verdict.problem ?? 'unknown problem';
+    io.stdout.write(`${t('verify.tampered', { message, firstBad: verdict.firstBadSeq ?? null, rows: verdict.rows })}\n`);
+  }
   return verdict.ok ? EXIT_OK : EXIT_FINDINGS;
 }
 
@@ -76,8 +84,9 @@ export const registerCommand: Command = {
   name: 'register',
   summary: 'export the register: change reports, accesses and the filing dossier state (JSON or CSV); verify the access register',
   usage:
-    'register export [--config FILE] [--from DATE|ISO] [--to DATE|ISO] [--format csv|json] [--json] [--now ISO]\n' +
-    '       register verify [--config FILE] [--checkpoint SEQ:SHA256] [--json]',
+    'register export [--config FILE] [--from DATE|ISO] [--to DATE|ISO] [--format csv|json] [--headers labels|keys] [--json] [--now ISO] [--lang zh-CN|en]\n' +
+    '       register verify [--config FILE] [--checkpoint SEQ:SHA256] [--json] [--lang zh-CN|en]\n' +
+    '       CSV headers: labels (default) in the language chosen; keys = the stable English keys of the JSON export, for scripts',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       config: { type: 'string' },
@@ -87,43 +96,55 @@ export const registerCommand: Command = {
       json: { type: 'boolean' },
       now: { type: 'string' },
       checkpoint: { type: 'string' },
+      headers: { type: 'string' },
     });
     if (positionals.length !== 1 || (positionals[0] !== 'export' && positionals[0] !== 'verify')) {
-      throw new UsageError(positionals.length === 0 ? 'missing sub-command (export, verify)' : `unknown sub-command "${positionals.join(' ')}" (expected export or verify)`);
+      throw positionals.length === 0
+        ? usageError('err.missingSub', { expected: 'export, verify' })
+        : usageError('err.unknownSub', { value: positionals.join(' '), expected: 'export, verify' });
     }
     if (positionals[0] === 'verify') {
-      for (const o of ['from', 'to', 'format'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} is not an option of register verify`);
+      for (const o of ['from', 'to', 'format', 'headers'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} is not an option of register verify`);
       const checkpoint = parseCheckpoint(values.checkpoint);
       const verifyNow = commandNow(values.now);
-      const verifyConfig = loadCommandConfig('register', values.config, io);
+      const verifyConfig = loadCommandConfig('register', values.config, io, values.lang);
       if (!verifyConfig) return EXIT_USAGE;
-      return verifyRegister(verifyConfig, values.json ?? false, checkpoint, verifyNow, io);
+      return verifyRegister(verifyConfig, values.json ?? false, checkpoint, verifyNow, io, commandLanguage(io, values.lang, verifyConfig));
     }
     if (values.checkpoint !== undefined) throw new UsageError('--checkpoint is an option of register verify');
     const format = values.format ?? 'json';
-    if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be csv or json, not "${format}"`);
+    if (format !== 'json' && format !== 'csv') throw usageError('err.format', { allowed: 'csv, json', value: format });
     if (values.json && format === 'csv') throw new UsageError('--json and --format csv contradict each other');
+    const headers = values.headers ?? 'labels';
+    if (headers !== 'labels' && headers !== 'keys') throw usageError('err.headers', { value: headers });
+    if (values.headers !== undefined && format !== 'csv') throw new UsageError('--headers is an option of --format csv');
     const now = commandNow(values.now);
-    const config: AgentConfig | null = loadCommandConfig('register', values.config, io);
+    const config: AgentConfig | null = loadCommandConfig('register', values.config, io, values.lang);
     if (!config) return EXIT_USAGE;
 
     const period: RegisterPeriod = {
       from: periodBound('from', values.from, config.site.timezone),
       to: periodBound('to', values.to, config.site.timezone),
     };
-    if (period.from && period.to && period.from >= period.to) throw new UsageError('--from must be before --to');
+    if (period.from && period.to && period.from >= period.to) throw usageError('err.fromBeforeTo');
 
     const { db, problem } = openDatabaseReadOnly(config.database, now);
     let rows;
+    let dossier: Dossier;
     try {
-      const dossier = await gatherDossier(config, db, problem, now);
+      dossier = await gatherDossier(config, db, problem, now);
       rows = collectRegister(registerSources(db, dossier), period);
     } finally {
       db?.close();
     }
-    if (problem) io.stderr.write(`cea register: ${problem}; no change reports or accesses to export\n`);
+    const lang = commandLanguage(io, values.lang, config);
+    if (problem) io.stderr.write(`${translator(registerCatalog, lang)('export.noDatabase', { problem })}\n`);
 
-    if (format === 'csv') io.stdout.write(registerCsv(rows));
+    if (format === 'csv') {
+      // For people, the filing's row says where it stands in their language; `keys` keeps the JSON's text.
+      const shown = headers === 'labels' ? rows.map((r) => (r.kind === 'dossier' ? { ...r, summary: dossierSummaryText(dossier, lang) } : r)) : rows;
+      io.stdout.write(registerCsv(shown, { headers: headers as CsvHeaders, lang, timeZone: config.site.timezone }));
+    }
     else {
       printJson(io, {
         site: { id: config.site.id, name: config.site.name },

@@ -17,7 +17,10 @@ import {
 import { Sweeper, type SweepResult } from '../../agent/retention/sweeper.js';
 import { createLogger, type Logger } from '../../drivers/log/logger.js';
 import { migrations, openStore, type Database } from '../../drivers/store/index.js';
+import { cliCatalog } from '../../agent/i18n/cli.js';
+import { translator, type Language } from '../../agent/i18n/index.js';
 import { parseCommandArgs } from '../cli/args.js';
+import { commandLanguage, usageError } from '../cli/lang.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
 import { commandNow, loadCommandConfig, openDatabaseReadOnly } from './dossier.js';
 
@@ -94,23 +97,33 @@ async function sweep(config: AgentConfig, now: Date, logger: Logger): Promise<{ 
   }
 }
 
-function human(io: CommandIo, verb: 'plan' | 'sweep', a: Assessment, deleted: { bytes: number; reason: string }[], r: ReconcileResult, s: SweepResult | null): void {
+function human(
+  io: CommandIo,
+  lang: Language,
+  verb: 'plan' | 'sweep',
+  a: Assessment,
+  deleted: { bytes: number; reason: string }[],
+  r: ReconcileResult,
+  s: SweepResult | null,
+): void {
+  const t = translator(cliCatalog, lang);
   const lines: string[] = [];
   const by = (reason: string) => deleted.filter((d) => d.reason === reason);
   const sum = (list: { bytes: number }[]) => formatBytes(list.reduce((n, d) => n + d.bytes, 0));
-  lines.push(`${verb === 'plan' ? 'would delete' : 'deleted'}: ${deleted.length} segment(s), ${sum(deleted)}`);
-  for (const reason of ['past_ceiling', 'disk_pressure']) {
+  lines.push(t(verb === 'plan' ? 'retention.wouldDelete' : 'retention.deleted', { count: deleted.length, size: sum(deleted) }));
+  for (const reason of ['past_ceiling', 'disk_pressure'] as const) {
     const list = by(reason);
-    if (list.length > 0) lines.push(`  ${reason}: ${list.length} (${sum(list)})`);
+    if (list.length > 0) lines.push(t('retention.reasonLine', { reason: t(`retention.reason.${reason}`), count: list.length, size: sum(list) }));
   }
-  if (s && s.skipped.length > 0) lines.push(`skipped: ${s.skipped.length} (first: ${s.skipped[0]?.path}: ${s.skipped[0]?.reason})`);
-  lines.push(`kept: ${a.plan.kept.floor} inside the floor, ${a.plan.kept.hold} held, ${a.plan.kept.other} other`);
-  if (r.adopted.length > 0 || r.missing.length > 0) lines.push(`index: ${r.adopted.length} file(s) adopted, ${r.missing.length} missing`);
+  if (s && s.skipped.length > 0) lines.push(t('retention.skipped', { count: s.skipped.length, path: s.skipped[0]?.path ?? '', reason: s.skipped[0]?.reason ?? '' }));
+  lines.push(t('retention.kept', { floor: a.plan.kept.floor, hold: a.plan.kept.hold, other: a.plan.kept.other }));
+  if (r.adopted.length > 0 || r.missing.length > 0) lines.push(t('retention.index', { adopted: r.adopted.length, missing: r.missing.length }));
   const f = a.forecast;
-  lines.push(
-    `forecast: ${f.daysRetainable === null ? 'unknown (no recent recordings)' : `${f.daysRetainable} days retainable`} (floor ${f.floorDays} d + ${f.marginDays} d margin): ${f.ok ? 'ok' : 'SHORT'}`,
-  );
-  for (const x of a.alarms) lines.push(`${x.severity.toUpperCase()} ${x.type}: ${x.detail}`);
+  const what = f.daysRetainable === null ? t('retention.forecastUnknown') : t('retention.forecastDays', { days: f.daysRetainable });
+  lines.push(t('retention.forecast', { what, floor: f.floorDays, margin: f.marginDays, ok: f.ok }));
+  // The alarm's type is its code (the same as the event's); its detail is the retention policy's text.
+  const severity = (x: string) => (x === 'critical' || x === 'warning' || x === 'info' ? t(`severity.${x}`) : x.toUpperCase());
+  for (const x of a.alarms) lines.push(`${severity(x.severity)} ${x.type}${lang === 'zh-CN' ? '：' : ': '}${x.detail}`);
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -118,16 +131,19 @@ function human(io: CommandIo, verb: 'plan' | 'sweep', a: Assessment, deleted: { 
 export const retentionCommand: Command = {
   name: 'retention',
   summary: 'recordings rotation: reconcile index and disk, then show (plan) or perform (sweep) the deletions',
-  usage: 'retention plan|sweep [--config FILE] [--now ISO] [--json]',
+  usage: 'retention plan|sweep [--config FILE] [--now ISO] [--json] [--lang zh-CN|en]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string' }, now: { type: 'string' }, json: { type: 'boolean' } });
     const verb = positionals[0];
     if (positionals.length !== 1 || (verb !== 'plan' && verb !== 'sweep')) {
-      throw new UsageError(positionals.length === 0 ? 'missing sub-command (plan or sweep)' : `unknown sub-command "${positionals.join(' ')}" (expected plan or sweep)`);
+      throw positionals.length === 0
+        ? usageError('err.missingSub', { expected: 'plan, sweep' })
+        : usageError('err.unknownSub', { value: positionals.join(' '), expected: 'plan, sweep' });
     }
     const now = commandNow(values.now);
-    const config = loadCommandConfig('retention', values.config, io);
+    const config = loadCommandConfig('retention', values.config, io, values.lang);
     if (!config) return EXIT_USAGE;
+    const lang = commandLanguage(io, values.lang, config);
     const logger = createLogger({ destination: io.stderr, level: io.env.CEA_LOG_LEVEL ?? 'warn', pretty: false });
 
     let a: Assessment;
@@ -148,7 +164,7 @@ export const retentionCommand: Command = {
           },
         }),
       );
-    } else human(io, verb, a, deleted, r, s);
+    } else human(io, lang, verb, a, deleted, r, s);
     const findings = a.alarms.some((x) => x.severity !== 'info') || (s !== null && s.skipped.length > 0);
     return findings ? EXIT_FINDINGS : EXIT_OK;
   },

@@ -6,7 +6,10 @@ import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { agentVersion } from '../../agent/version.js';
 import { createSdNotifier } from '../../drivers/host/sd-notify.js';
 import { createLogger, type Logger } from '../../drivers/log/logger.js';
+import { cliCatalog } from '../../agent/i18n/cli.js';
+import { cliLanguage, translator, type Language } from '../../agent/i18n/index.js';
 import { parseCommandArgs } from '../cli/args.js';
+import { checkedLanguage, commandLanguage } from '../cli/lang.js';
 import { EXIT_USAGE, type Command, type CommandIo } from '../cli/command.js';
 import { startDemo, type Demo } from '../demo.js';
 
@@ -15,7 +18,7 @@ const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export const runCommand: Command = {
   name: 'run',
   summary: 'run the agent (without --config: config/agent.yaml if present, else the built-in demo)',
-  usage: 'run [--config FILE] [--log-level LEVEL]',
+  usage: 'run [--config FILE] [--log-level LEVEL] [--lang zh-CN|en]',
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, {
       config: { type: 'string' },
@@ -32,7 +35,8 @@ export const runCommand: Command = {
       const loaded = loadConfigFile(resolve(io.cwd, configFile), { env: io.env, cwd: io.cwd });
       if (!loaded.ok) {
         for (const e of loaded.errors) io.stderr.write(`${formatConfigIssue(e)}\n`);
-        io.stderr.write(`cea run: ${loaded.errors.length} error(s) in ${configFile}; nothing started\n`);
+        const t = translator(cliCatalog, cliLanguage({ flag: checkedLanguage(values.lang), env: io.env }));
+        io.stderr.write(`${t('run.nothingStarted', { count: loaded.errors.length, file: configFile })}\n`);
         return EXIT_USAGE;
       }
       config = loaded.config;
@@ -56,7 +60,8 @@ export const runCommand: Command = {
       return 1;
     }
     logger.info({ site: config.site.id, cameras: config.cameras.length, config: config.source }, 'agent running');
-    if (demo) printDemoHints(io, config, agent);
+    // The banner is for the person at the terminal; the log lines stay English (journal, machines).
+    if (demo) printDemoHints(io, config, agent, commandLanguage(io, values.lang, config), demo);
 
     await waitForShutdownSignal(logger);
     const signalledAt = Date.now();
@@ -77,17 +82,19 @@ export const runCommand: Command = {
   },
 };
 
-function printDemoHints(io: CommandIo, config: AgentConfig, agent: RunningAgent): void {
+function printDemoHints(io: CommandIo, config: AgentConfig, agent: RunningAgent, lang: Language, demo: Demo | null = null): void {
+  const t = translator(cliCatalog, lang);
   const url = new URL(agent.brokerUrl ?? config.mqtt.url);
   const portFlag = url.port === '1883' ? '' : ` -p ${url.port}`;
   io.stdout.write(
     [
       '',
-      `  Demo site '${config.site.id}' is running with ${config.cameras.length} simulated cameras.`,
-      `  Watch what the police platform sees (read-only, from another terminal):`,
+      t('run.demo', { site: config.site.id, cameras: config.cameras.length }),
+      t('run.watch'),
       `    npx mqtt sub -h 127.0.0.1${portFlag} -t 'psv/v1/${config.site.id}/#' -v`,
       `    mosquitto_sub -h 127.0.0.1${portFlag} -t 'psv/v1/${config.site.id}/#' -v`,
-      `  Stop with Ctrl-C.`,
+      ...(demo ? [t('run.console', { url: demo.console.url, user: demo.console.user, password: demo.console.password })] : []),
+      t('run.stop'),
       '',
     ].join('\n') + '\n',
   );

@@ -9,7 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { imageFaults, isFrozen, isSceneChange, sortFaults, type FaultCode } from '../../agent/clarity/faults.js';
 import { compareSignatures, type ClarityMetrics, type FrameAnalysis, type FrameComparison } from '../../agent/clarity/metrics.js';
 import { ImageWorkerPool, isImageError, type AnalysedImage } from '../../drivers/image/index.js';
+import { cliCatalog } from '../../agent/i18n/cli.js';
+import { translator, type Language } from '../../agent/i18n/index.js';
 import { parseCommandArgs } from '../cli/args.js';
+import { commandLanguage, usageError } from '../cli/lang.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
 import { renderTable } from '../cli/table.js';
 
@@ -52,13 +55,13 @@ function round(v: number, d: number): number {
 export const scoreCommand: Command = {
   name: 'score',
   summary: 'clarity verdict of still images (blur, exposure, contrast, colour cast, noise, stripes, occlusion, signal loss)',
-  usage: 'score IMG... [--reference IMG] [--json]',
+  usage: 'score IMG... [--reference IMG] [--json] [--lang zh-CN|en]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       reference: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (positionals.length === 0) throw new UsageError('missing IMG: give one or more JPEG files');
+    if (positionals.length === 0) throw usageError('err.missingImg');
     // Read everything first: a typo in a file name is a usage error, before any work.
     const inputs = await Promise.all(positionals.map(async (file) => ({ file, bytes: await readInput(file, io.cwd) })));
     const refBytes = values.reference !== undefined ? await readInput(values.reference, io.cwd) : null;
@@ -85,7 +88,8 @@ export const scoreCommand: Command = {
             : {}),
         });
       } else {
-        printHuman(io, images, values.reference);
+        // No config here: --lang, CEA_LANG, else English.
+        printHuman(io, images, values.reference, commandLanguage(io, values.lang));
       }
       return images.some((i) => i.faults.length > 0) ? EXIT_FINDINGS : EXIT_OK;
     } finally {
@@ -122,12 +126,13 @@ async function scoreOne(
   }
 }
 
-function printHuman(io: CommandIo, images: ScoredImage[], referenceFile: string | undefined): void {
+function printHuman(io: CommandIo, images: ScoredImage[], referenceFile: string | undefined, lang: Language): void {
+  const t = translator(cliCatalog, lang);
   const num = (v: number | undefined, d: number) => (v === undefined ? '-' : v.toFixed(d));
   const rows = images.map((i) => [
     i.file,
     i.width > 0 ? `${i.width}x${i.height}` : '-',
-    i.faults.length === 0 ? 'ok' : i.faults.join(','),
+    i.faults.length === 0 ? t('score.ok') : i.faults.join(','),
     num(i.metrics.sharpness, 2),
     num(i.metrics.brightness, 0),
     num(i.metrics.range, 0),
@@ -135,9 +140,13 @@ function printHuman(io: CommandIo, images: ScoredImage[], referenceFile: string 
     ...(referenceFile !== undefined ? [num(i.metrics.similarity, 2)] : []),
     i.ms.toFixed(0),
   ]);
-  const headers = ['FILE', 'SIZE', 'FAULTS', 'SHARP', 'BRIGHT', 'RANGE', 'NOISE', ...(referenceFile !== undefined ? ['SIMILAR'] : []), 'MS'];
+  // The fault codes stay codes (they are the MQTT contract's, and what the docs list).
+  // FILE SIZE FAULTS SHARP BRIGHT RANGE NOISE SIMILAR MS: SIMILAR (index 7) only with a reference.
+  const headers = t('score.headers')
+    .split('|')
+    .filter((_, i) => i !== 7 || referenceFile !== undefined);
   io.stdout.write(`${renderTable(headers, rows)}\n`);
   for (const i of images) if (i.error) io.stdout.write(`${i.file}: ${i.error}\n`);
   const bad = images.filter((i) => i.faults.length > 0).length;
-  io.stdout.write(`${images.length} image${images.length === 1 ? '' : 's'}, ${bad} with faults${referenceFile !== undefined ? ` (compared with ${referenceFile})` : ''}\n`);
+  io.stdout.write(`${t('score.summary', { count: images.length, bad, reference: referenceFile ?? null })}\n`);
 }

@@ -17,6 +17,7 @@ export function testAgentConfig(dir: string, brokerUrl: string, site: string, ov
       database: join(dir, 'agent.db'),
       storage: { root: join(dir, 'recordings') },
       live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
+      console: { listen: '127.0.0.1:0' },
       ...over,
     },
     '<test>',

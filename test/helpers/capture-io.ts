@@ -1,8 +1,12 @@
 import { PassThrough } from 'node:stream';
 import type { CommandIo } from '../../scripts/cli/command.js';
 
-/** In-process command streams, captured (not a TTY, as under CI or a pipe). */
-export function captureIo(cwd: string, env: NodeJS.ProcessEnv = {}): { io: CommandIo; stdout: () => string; stderr: () => string } {
+/**
+ * In-process command streams, captured (not a TTY, as under CI or a pipe). The default
+ * environment carries only CEA_LANG (vitest.config.ts sets it to en, so human output is
+ * English unless a test asks for another language).
+ */
+export function captureIo(cwd: string, env: NodeJS.ProcessEnv = process.env.CEA_LANG ? { CEA_LANG: process.env.CEA_LANG } : {}): { io: CommandIo; stdout: () => string; stderr: () => string } {
   const out = new PassThrough();
   const err = new PassThrough();
   let o = '';

@@ -16,12 +16,14 @@ export interface CeaProcess {
   kill(): Promise<void>;
 }
 
-export function spawnCea(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CeaProcess {
+export function spawnCea(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): CeaProcess {
   const child = spawn(process.execPath, [CEA, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  // Given text is written to the child's standard input, which then closes (e.g. --password-stdin).
+  if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
   let out = '';
   let err = '';
   const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];

@@ -21,6 +21,7 @@ function config(dir: string, brokerUrl: string, cameras: unknown[] = []): AgentC
       database: join(dir, 'agent.db'),
       storage: { root: join(dir, 'recordings') },
       live: { listen: '127.0.0.1:0' }, // parallel tests: no fixed port
+      console: { listen: '127.0.0.1:0' },
       cameras,
     },
     '<test>',

@@ -203,6 +203,7 @@ describe('cea dossier', () => {
       'retention',
       'documents',
       'inventorySource',
+      'inventoryProblem',
       'complete',
       'missing',
       'notes',
@@ -231,7 +232,8 @@ describe('cea dossier', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^# Filing dossier: 示例广场 \(site-7\)/);
     expect(r.stdout).toContain('| Camera | Name | Location | Purpose | Manufacturer | Model | Firmware | Serial | Last seen |');
-    expect(r.stdout).toContain('| gate | 北门 | street: 北门，朝向马路 | public order | Dahua | IPC-HFW2431S | 5.50 | 00012345678901234567 | 2024-06-05T01:59:00.000Z |');
+    // Last seen 01:59 UTC is 09:59 in the site's zone (Asia/Shanghai).
+    expect(r.stdout).toContain('| gate | 北门 | street: 北门，朝向马路 | public order | Dahua | IPC-HFW2431S | 5.50 | 00012345678901234567 | 2024-06-05 09:59 |');
     expect(r.stdout).toContain('| gate | MainStream (MediaProfile000) | H265 | 2560×1440 | 20 | 3072 | 40 |');
     expect(r.stdout).toContain(`| acceptance_report | 验收报告 | ${join(dir, 'filing', 'acceptance.pdf')} | **MISSING**: does not exist | — | — |`);
     expect(r.stdout).toContain(sha256(CONTRACT));
@@ -267,15 +269,16 @@ describe('cea dossier', () => {
     expect(existsSync(join(dir, 'state'))).toBe(false);
   });
 
-  test('--out DIR writes dossier-<site>-<YYYYMMDD>.md and .json and prints their paths', async () => {
+  test('--out DIR writes dossier-<site>-<YYYYMMDD>.md, .html and .json and prints their paths', async () => {
     writeSite();
     seedDatabase({ yardInterrogated: true });
     const out = join(dir, 'out');
     const r = await run(dossierCommand, ['--config', configFile, '--out', out, '--now', NOW]);
     expect(r.code).toBe(1);
     const base = join(out, 'dossier-site-7-20240605');
-    expect(r.stdout).toBe(`${base}.md\n${base}.json\n`);
-    expect(readdirSync(out).sort()).toEqual(['dossier-site-7-20240605.json', 'dossier-site-7-20240605.md']);
+    expect(r.stdout).toBe(`${base}.md\n${base}.html\n${base}.json\n`);
+    expect(readdirSync(out).sort()).toEqual(['dossier-site-7-20240605.html', 'dossier-site-7-20240605.json', 'dossier-site-7-20240605.md']);
+    expect(readFileSync(`${base}.html`, 'utf8')).toContain('@page { size: A4 portrait;');
     expect(readFileSync(`${base}.md`, 'utf8')).toContain('## Equipment (2 cameras)');
     expect((JSON.parse(readFileSync(`${base}.json`, 'utf8')) as DossierJson).site.id).toBe('site-7');
   });
@@ -341,7 +344,8 @@ describe('cea register export', () => {
   test('CSV: BOM, header row, CRLF, RFC 4180 quoting of commas, quotes and line breaks in Chinese text', async () => {
     writeSite();
     seedDatabase({ yardInterrogated: true });
-    const r = await run(registerCommand, ['export', '--config', configFile, '--format', 'csv', '--now', NOW]);
+    // --headers keys: the stable machine header (the default header is in the reader's language: i18n-register.test.ts).
+    const r = await run(registerCommand, ['export', '--config', configFile, '--format', 'csv', '--headers', 'keys', '--now', NOW]);
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith('\uFEFFkind,id,number,time,cameras,summary,deadline,state,reportedAt,acknowledgedAt,receiptNo,detail\r\n')).toBe(true);
     expect(r.stdout).toContain('"camera:gate configured.locationDescription: 北门，朝向马路 → 北门, ""新"" 位置\n朝东"');

@@ -125,6 +125,7 @@ describe('event outbox survives kill -9 (child process, mosquitto)', () => {
         `database: ${dbFile}`,
         `storage: { root: ${join(tmp.dir, 'recordings')} }`,
         'live: { listen: "127.0.0.1:0" }',
+        'console: { listen: "127.0.0.1:0" }',
         'discovery: { enabled: false }',
         'monitor: { intervalSeconds: 1 }',
         'cameras:',

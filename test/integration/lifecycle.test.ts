@@ -20,6 +20,7 @@ function writeConfig(dir: string, brokerUrl: string, siteId: string): string {
       `database: ${join(dir, 'agent.db')}`,
       `storage: { root: ${join(dir, 'recordings')} }`,
       'live: { listen: "127.0.0.1:0" }',
+      'console: { listen: "127.0.0.1:0" }',
       'cameras: []',
       '',
     ].join('\n'),

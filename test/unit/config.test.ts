@@ -550,7 +550,8 @@ describe('resolveConfigObject (the built-in demo)', () => {
 });
 
 describe('cea validate-config', () => {
-  function captureIo(env: NodeJS.ProcessEnv = {}) {
+  // CEA_LANG (en from vitest.config.ts) keeps the human framing English; i18n-cli.test.ts covers Chinese.
+  function captureIo(env: NodeJS.ProcessEnv = process.env.CEA_LANG ? { CEA_LANG: process.env.CEA_LANG } : {}) {
     const out = { stdout: '', stderr: '' };
     const sink = (key: 'stdout' | 'stderr') =>
       new Writable({

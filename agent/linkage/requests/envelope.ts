@@ -28,6 +28,33 @@ export type ResponsePayload =
 export type ParsedEnvelope = { ok: true; envelope: RequestEnvelope } | { ok: false; id: string | null; message: string };
 
 export const MAX_ID_LENGTH = 128;
+/**
+ * Deepest array/object nesting a request may have. The contract's envelopes are 4 deep;
+ * the cap keeps recursive code after the parse (RFC 8785 canonicalisation for the
+ * signature, zod, the access register) from overflowing the stack on `[[[[…` — a
+ * 100 000-deep payload fits in the 256 KiB size cap and went unanswered before.
+ */
+export const MAX_DEPTH = 64;
+
+/** Nesting depth of JSON text, scanned without recursion (strings and escapes skipped); stops past `limit`. */
+export function jsonDepth(text: string, limit = MAX_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > max) max = depth;
+      if (max > limit) return max;
+    } else if (c === 0x5d || c === 0x7d) depth -= 1;
+  }
+  return max;
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -39,8 +66,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
  */
 export function parseEnvelope(payload: Buffer): ParsedEnvelope {
   let body: unknown;
+  const text = payload.toString('utf8');
+  if (jsonDepth(text) > MAX_DEPTH) return { ok: false, id: null, message: `payload is nested deeper than ${MAX_DEPTH} levels` };
   try {
-    body = JSON.parse(payload.toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     return { ok: false, id: null, message: 'payload is not valid JSON' };
   }

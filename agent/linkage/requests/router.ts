@@ -274,7 +274,9 @@ export class RequestRouter implements Service {
   private async respond(verb: string, msg: IncomingMessage, reply: ResponsePayload): Promise<void> {
     const { link, logger, site } = this.deps;
     const body = JSON.stringify(reply);
-    if (msg.responseTopic) {
+    if (msg.responseTopic && !isReplyChannel(site, msg.responseTopic)) {
+      logger.warn({ verb, id: reply.id, responseTopic: msg.responseTopic.slice(0, 200) }, 'response topic refused (a psv/v1 topic outside this site\'s res/); using the res topic');
+    } else if (msg.responseTopic) {
       const properties = msg.correlationData ? { correlationData: msg.correlationData } : {};
       try {
         await link.publish(msg.responseTopic, body, { qos: 1, properties });
@@ -292,6 +294,18 @@ export class RequestRouter implements Service {
       logger.warn({ err, verb, id: reply.id }, 'could not publish the response');
     }
   }
+}
+
+/**
+ * Whether the agent may answer on a requester's MQTT 5 responseTopic: anything outside
+ * psv/v1 (the platform's own reply topics), or below this site's res/. Never its state,
+ * birth, event, health or camera status, nor another site's topics: the box may write
+ * its whole root, so a request (even one refused unsigned) could otherwise make it
+ * publish in its own name where the platform trusts what it reads.
+ */
+export function isReplyChannel(site: string, topic: string): boolean {
+  if (!topic.startsWith('psv/v1/')) return true;
+  return topic.startsWith(`${topicRoot(site)}/res/`);
 }
 
 export { REFUSAL_REASONS };
