@@ -3,8 +3,12 @@
 // drops off the network, one in a prohibited place) — with a week of history seeded
 // into its database so the charts have something to show: clarity samples, uptime,
 // recordings (sparse files adopted by the retention index), change reports, a hold,
-// platform accesses and an inspection. Then Debian's Chromium photographs each page.
+// platform accesses and an inspection. The console is the agent's own (startAgent binds
+// `console.listen: 127.0.0.1:0`); its thumbnails are the clarity monitor's snapshots.
+// Then Debian's Chromium photographs each page at 1280×800 (and one at phone width).
+// Chinese needs a CJK font in the system (Debian: fonts-noto-cjk), or it shows as boxes.
 //
+//   npm run screenshots
 //   npx tsc -p tsconfig.build.json && node dist/scripts/console-screenshots.js [OUT_DIR]
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, utimesSync, ftruncateSync } from 'node:fs';
@@ -12,15 +16,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { startAgent } from '../agent/main.js';
 import { resolveConfigObject } from '../agent/config/index.js';
 import { AccessRegister } from '../agent/access/register.js';
 import { AccountStore } from '../agent/console/accounts.js';
 import { hashPassword } from '../agent/console/password.js';
-import { consoleRoutes } from '../agent/console/pages/index.js';
-import { consoleServices } from '../agent/console/pages/services.js';
-import { ConsoleService } from '../agent/console/service.js';
-import { ThumbnailCache } from '../agent/console/thumbnails.js';
 import { recordInspection } from '../agent/diagnose/inspections.js';
 import { EventBus, EventRecorder } from '../agent/events/index.js';
 import { Outbox } from '../agent/events/outbox.js';
@@ -155,10 +156,22 @@ function freePort(): Promise<number> {
   });
 }
 
-async function shoot(page: Page, url: string, file: string, fullPage = true): Promise<void> {
-  await page.goto(url);
-  await page.waitForFunction('Array.from(document.images).every((i) => i.complete)');
-  await page.screenshot({ path: file, fullPage });
+/**
+ * The viewport only (1280×800, or the phone's), as a palette PNG (libimagequant through
+ * sharp): the camera photographs would make a true-colour PNG of a page 350 KB or more;
+ * 256 colours keep the text crisp and each file well under 300 KB.
+ */
+async function shoot(page: Page, url: string, file: string): Promise<void> {
+  await page.goto(url, { waitUntil: 'load' });
+  // The pictures in view have arrived (lazy ones below the fold are not in the shot anyway).
+  // Polled with evaluate: waitForFunction's string predicate is an eval the console's CSP refuses.
+  const inView = 'Array.from(document.images).filter((i) => i.getBoundingClientRect().top < innerHeight).every((i) => i.complete && i.naturalWidth > 0)';
+  for (let i = 0; (await page.evaluate(inView)) !== true; i += 1) {
+    if (i >= 150) throw new Error(`the pictures in view of ${url} did not load`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const png = await page.screenshot();
+  await sharp(png).png({ palette: true, quality: 90, effort: 8, compressionLevel: 9 }).toFile(file);
   process.stdout.write(`wrote ${file}\n`);
 }
 
@@ -182,6 +195,7 @@ async function main(): Promise<void> {
       discovery: { enabled: false },
       monitor: { intervalSeconds: 2 },
       live: { listen: '127.0.0.1:0' },
+      console: { listen: '127.0.0.1:0' },
       filing: { acceptedOn: '2026-11-10', documents: [{ kind: 'design_scheme', path: join(dir, 'design.pdf') }] },
       cameras: CAMERAS.map((c) => {
         const cam = fleet.camera(c.id) as SimulatedCamera;
@@ -194,46 +208,25 @@ async function main(): Promise<void> {
     const nowMs = Date.now();
     const seedDb = openStore(config.database, { migrations, now: () => new Date(nowMs) }).db;
     seedHistory(seedDb, nowMs, config.storage.root);
-    const hash = await hashPassword(PASSWORD, { N: 2 ** 12, r: 8, p: 1 });
+    // As `cea user add` stores it: the scrypt hash with the default cost.
+    const hash = await hashPassword(PASSWORD);
     new AccountStore(seedDb).put({ name: 'admin', role: 'admin', passwordHash: hash, language: null }, nowMs);
     seedDb.close();
 
     const agent = await startAgent({ config, logger: silentLogger(), now: () => new Date(), agentVersion: 'screenshots', clarityPolicy: { baselineSamples: 2 }, onvifTimeoutMs: 2000 });
     cleanups.push(() => agent.stop('screenshots done'));
-    // The clarity monitor feeds the thumbnails once agent/main.ts wires onSnapshot; here the script fetches them.
-    const thumbnails = new ThumbnailCache();
-    for (const c of CAMERAS) {
-      const cam = fleet.camera(c.id) as SimulatedCamera;
-      const res = await fetch(cam.snapshotUrl, { headers: { authorization: `Basic ${Buffer.from(`${cam.username}:${cam.password}`).toString('base64')}` } });
-      thumbnails.offer(c.id, new Uint8Array(await res.arrayBuffer()), Date.now());
-    }
-    await thumbnails.settled();
-    const consoleService = new ConsoleService({
-      config,
-      db: agent.db,
-      services: consoleServices({
-        config,
-        db: agent.db,
-        now: () => new Date(),
-        thumbnails,
-        register: new AccessRegister({ db: agent.db, recorder: agent.recorder, now: () => new Date() }),
-        holds: new HoldStore(agent.db),
-        diagnose: async () => ({ checks: [] }),
-        live: null,
-      }),
-      routes: consoleRoutes(),
-      logger: silentLogger(),
-      now: () => new Date(),
-      listen: '127.0.0.1:0',
-      live: null,
-    });
-    await consoleService.start();
-    cleanups.push(() => consoleService.stop());
-    const base = consoleService.url();
+    const base = agent.consoleUrl();
+    if (!base) throw new Error('the agent did not bind its console');
     // Let the agent judge the pictures and index the recordings.
     const verdicts = () => agent.db.prepare("SELECT count(*) AS n FROM clarity_state WHERE verdict != 'ok'").get() as { n: number };
     const indexed = () => agent.db.prepare('SELECT count(*) AS n FROM segments').get() as { n: number };
-    for (let i = 0; i < 60 && (verdicts().n < 2 || indexed().n === 0); i += 1) await new Promise((r) => setTimeout(r, 1000));
+    // Every allowed camera judged means every one has had a snapshot taken, which is also its thumbnail.
+    const judged = () => agent.db.prepare('SELECT count(*) AS n FROM clarity_state').get() as { n: number };
+    const pictured = CAMERAS.filter((c) => c.kind !== 'toilet').length;
+    for (let i = 0; verdicts().n < 2 || judged().n < pictured || indexed().n === 0; i += 1) {
+      if (i >= 90) throw new Error(`in 90 s the agent judged ${judged().n} of ${pictured} cameras (${verdicts().n} of 2 faulty) and indexed ${indexed().n} segments`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
 
     const profile = mkdtempSync(join(tmpdir(), 'cea-chromium-'));
     cleanups.push(() => rmSync(profile, { recursive: true, force: true }));
@@ -249,6 +242,13 @@ async function main(): Promise<void> {
     await page.fill('input[name="name"]', 'admin');
     await page.fill('input[name="password"]', PASSWORD);
     await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+    // The thumbnail is made off the main thread: wait (each overview with pictures is a register row).
+    for (let i = 0; ; i += 1) {
+      await page.goto(base);
+      if ((await page.locator('li.card img').count()) === pictured) break;
+      if (i >= 60) throw new Error('the thumbnails never reached the console');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     await shoot(page, base, join(out, 'overview-zh.png'));
     await shoot(page, `${base}?lang=en`, join(out, 'overview-en.png'));
     await shoot(page, `${base}cameras/lobby`, join(out, 'camera-en.png'));
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     await shoot(page, `${base}register?lang=en`, join(out, 'register-en.png'));
     await shoot(page, `${base}diagnostics`, join(out, 'diagnostics-en.png'));
     await page.setViewportSize({ width: 390, height: 844 });
-    await shoot(page, `${base}?lang=zh-CN`, join(out, 'overview-phone-zh.png'), false);
+    await shoot(page, `${base}?lang=zh-CN`, join(out, 'overview-phone-zh.png'));
   } finally {
     for (const c of cleanups.reverse()) {
       try {
