@@ -1,4 +1,5 @@
 import { uptime as hostUptime } from 'node:os';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import si from 'systeminformation';
 import type { Logger } from '../../drivers/log/logger.js';
 import { withDeadline, type Service } from '../lifecycle/service.js';
@@ -49,6 +50,70 @@ export interface HealthDeps {
   intervalMs?: number;
   /** Deadline of each host call (systeminformation can take seconds, e.g. on a busy disk). */
   probeTimeoutMs?: number;
+  /** The agent's own CPU and event-loop delay (default: this process, via perf_hooks). */
+  load?: AgentLoadMeter;
+}
+
+/** The agent's own load over a window, for `agent.cpuPercent` and `agent.eventLoopDelayMs`. */
+export interface AgentLoadWindow {
+  /** Seconds since the previous reading. */
+  windowSeconds: number;
+  /** CPU time of this process (all threads) over the window, in % of one core (200 = two cores busy). */
+  cpuPercent: number | null;
+  /** How late the event loop ran a 10 ms timer, in ms; null when not monitoring (or no sample yet). */
+  eventLoopDelayMs: { p50: number; p99: number; max: number } | null;
+}
+
+export interface AgentLoadMeter {
+  start(): void;
+  stop(): void;
+  /** The window since the previous call (or since construction), and a new window begins. */
+  read(): AgentLoadWindow;
+}
+
+/** Sampling period of the event-loop monitor; Node's histogram records it plus the delay. */
+const LOOP_RESOLUTION_MS = 10;
+
+/**
+ * This process's CPU (process.cpuUsage, so worker threads count; child processes such as
+ * ffmpeg do not) and event-loop delay (perf_hooks.monitorEventLoopDelay). A watchdog can
+ * only say the loop is alive; this says how late it runs, which is what a slow MQTT
+ * keepalive or request answer comes from.
+ */
+export function processLoadMeter(): AgentLoadMeter {
+  let histogram: IntervalHistogram | null = null;
+  let lastCpu = process.cpuUsage();
+  let lastAt = performance.now();
+  // Node records the whole timer period (resolution + lateness): keep the lateness only.
+  const late = (ns: number) => round1(Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS));
+  return {
+    start() {
+      if (histogram) return;
+      histogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+      histogram.enable();
+    },
+    stop() {
+      histogram?.disable();
+      histogram = null;
+    },
+    read() {
+      const at = performance.now();
+      const cpu = process.cpuUsage(lastCpu);
+      const windowMs = at - lastAt;
+      lastCpu = process.cpuUsage();
+      lastAt = at;
+      let eventLoopDelayMs: AgentLoadWindow['eventLoopDelayMs'] = null;
+      if (histogram && histogram.count > 0) {
+        eventLoopDelayMs = { p50: late(histogram.percentile(50)), p99: late(histogram.percentile(99)), max: late(histogram.max) };
+      }
+      histogram?.reset();
+      return {
+        windowSeconds: round1(windowMs / 1000),
+        cpuPercent: windowMs > 0 ? round1(((cpu.user + cpu.system) / 1000 / windowMs) * 100) : null,
+        eventLoopDelayMs,
+      };
+    },
+  };
 }
 
 /**
@@ -60,12 +125,16 @@ export class HealthPublisher implements Service {
   readonly name = 'health';
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
+  private readonly load: AgentLoadMeter;
 
-  constructor(private readonly deps: HealthDeps) {}
+  constructor(private readonly deps: HealthDeps) {
+    this.load = deps.load ?? processLoadMeter();
+  }
 
   private readonly onConnect = (): void => void this.tick();
 
   start(): void {
+    this.load.start();
     this.deps.link.on('connect', this.onConnect);
     this.timer = setInterval(() => void this.tick(), this.deps.intervalMs ?? 60_000);
     this.timer.unref();
@@ -76,6 +145,7 @@ export class HealthPublisher implements Service {
     this.deps.link.off('connect', this.onConnect);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.load.stop();
   }
 
   private async tick(): Promise<void> {
@@ -120,6 +190,8 @@ export class HealthPublisher implements Service {
     } catch {
       outbox = null;
     }
+    // Each publication covers the time since the previous one (60 s, or less after a connect or rebirth).
+    const load = this.load.read();
     return {
       ts: this.deps.now().toISOString(),
       agentVersion: this.deps.agentVersion,
@@ -128,7 +200,14 @@ export class HealthPublisher implements Service {
       memory,
       temperature,
       disks,
-      agent: { rssBytes: process.memoryUsage().rss, uptimeSeconds: Math.round(process.uptime()) },
+      agent: {
+        rssBytes: process.memoryUsage().rss,
+        uptimeSeconds: Math.round(process.uptime()),
+        // Extension fields (DESIGN.md: extend, never rename): the agent's own load over `loadWindowSeconds`.
+        cpuPercent: load.cpuPercent,
+        eventLoopDelayMs: load.eventLoopDelayMs,
+        loadWindowSeconds: load.windowSeconds,
+      },
       host: { uptimeSeconds: Math.round(hostUptime()) },
       requests: { refusals: this.deps.refusals() },
       outbox: { pending: outbox },
