@@ -47,7 +47,7 @@ import type { FrameAnalysis } from './clarity/metrics.js';
 import type { PolicyConfig } from './clarity/policy.js';
 import { ImageWorkerPool } from '../drivers/image/index.js';
 import { grabFrame, withCredentials } from '../drivers/ffmpeg/index.js';
-import { RetentionService } from './retention/service.js';
+import { RetentionService, type RetentionServiceDeps } from './retention/service.js';
 import { InventoryStore } from './inventory/store.js';
 import { LinkageService } from './linkage/service.js';
 import { topics } from './linkage/topics.js';
@@ -67,6 +67,8 @@ export interface AgentDeps {
   mqttBackoffMs?: number[];
   /** Per-call deadline of ONVIF requests (tests shorten it). */
   onvifTimeoutMs?: number;
+  /** Retention timers (tests shorten them). */
+  retention?: Pick<RetentionServiceDeps, 'intervalMs' | 'spaceCheckMs' | 'monotonicMs'>;
   /** How a burst of changes becomes one report (default: a quiet minute, at most 5 min). */
   changeDebounce?: DebouncePolicy;
   changeCheckEveryMs?: number;
@@ -143,7 +145,8 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       ...(deps.mqttBackoffMs ? { backoffMs: deps.mqttBackoffMs } : {}),
     });
 
-    const clientFor = cameraClients(deps.onvifTimeoutMs);
+    // The agent's clock, so a camera's skew is measured against the same time the agent keeps.
+    const clientFor = cameraClients(deps.onvifTimeoutMs, () => now().getTime());
     const uptime = new UptimeService({
       db,
       recorder,
@@ -221,6 +224,7 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
       resumeRecording: (ids) => {
         for (const id of ids) recording.startCamera(id);
       },
+      ...deps.retention,
     });
     services.push(retention);
     // One picture of a camera: its snapshot URI, or (some cameras have none) a frame of the main stream.
@@ -597,13 +601,14 @@ function filesystemBytes(root: string): number | null {
 }
 
 /** One ONVIF client per camera, shared by interrogation and events, so its measured clock offset is reused. */
-function cameraClients(timeoutMs: number | undefined): (camera: CameraConfig) => OnvifClient {
+function cameraClients(timeoutMs: number | undefined, nowMs: () => number): (camera: CameraConfig) => OnvifClient {
   const clients = new Map<string, OnvifClient>();
   return (camera) => {
     let client = clients.get(camera.id);
     if (!client) {
       client = new OnvifClient({
         url: camera.onvif.url,
+        now: nowMs,
         ...(camera.onvif.username !== undefined ? { username: camera.onvif.username } : {}),
         ...(camera.onvif.password !== undefined ? { password: camera.onvif.password } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),

@@ -285,9 +285,16 @@ export function assessmentJson(
 /** Reconcile findings as alarms (the plan's JSON and exit code show them). */
 export function reconcileAlarms(r: ReconcileResult): Alarm[] {
   const out: Alarm[] = [];
-  if (r.problem) out.push({ type: 'recording.missing', severity: 'critical', detail: r.problem });
+  if (r.problem) out.push({ type: 'recording.missing', severity: 'critical', detail: r.problem, ...(r.problemCode ?? {}) });
   for (const e of missingEvents(r.missing)) {
-    out.push({ type: 'recording.missing', severity: 'critical', detail: `${e.data.count as number} indexed segment(s) of ${e.camera} are not on disk (${String(e.data.from)} – ${String(e.data.to)})`, data: e.data });
+    out.push({
+      type: 'recording.missing',
+      severity: 'critical',
+      detail: `${e.data.count as number} indexed segment(s) of ${e.camera} are not on disk (${String(e.data.from)} – ${String(e.data.to)})`,
+      data: e.data,
+      code: 'missing.segments',
+      params: { count: e.data.count, camera: e.camera, from: e.data.from, to: e.data.to },
+    });
   }
   return out;
 }
@@ -475,7 +482,9 @@ export class RetentionService implements Service {
       const row = this.deps.db.prepare<[], { b: number | null }>("SELECT sum(bytes) AS b FROM segments WHERE state = 'present'").get();
       const disk = diskConstraints(this.deps.config, row?.b ?? 0, this.deps.statfs);
       const above = disk.some((d) => d.capacityBytes > 0 && (d.usedBytes / d.capacityBytes) * 100 > this.deps.config.storage.deleteAbovePercent);
-      if (above && !this.state().active.includes('storage.floor_at_risk')) void this.runOnce();
+      // Above the mark with no alarm: sweep now. Back below it with the alarm still up: run
+      // now too, so the alarm clears and stopped recording resumes without waiting a period.
+      if (above !== this.state().active.includes('storage.floor_at_risk')) void this.runOnce();
     } catch (err) {
       this.deps.logger.error({ err }, 'storage usage check failed');
     }

@@ -46,8 +46,15 @@ export function openStore(file: string, opts: OpenOptions): OpenedStore {
       replaced = moveAside(file, problem, opts.now());
       db = connect(file, opts);
     }
+    if (!opts.readonly) probeWriteLock(db);
   } catch (err) {
-    if (isLocked(err)) throw new StoreError('locked', `database ${file} is locked by another process`, { cause: err });
+    if (isLocked(err)) {
+      // Said plainly: which file, that another process holds it, how long we waited. The
+      // caller exits non-zero and the service manager starts us again (a retry), so a
+      // backup or a technician's sqlite3 session only delays the start.
+      const waited = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+      throw new StoreError('locked', `database ${file} is locked by another process (it holds the write lock; waited ${waited} ms): close that process (sqlite3 shell, backup, a second agent) and the agent will start`, { cause: err });
+    }
     if (!isCorruption(err) || opts.readonly) throw wrapIo(file, err);
     replaced = moveAside(file, describe(err), opts.now());
     db = connect(file, opts);
@@ -56,16 +63,38 @@ export function openStore(file: string, opts: OpenOptions): OpenedStore {
   return { db, replaced, migrated };
 }
 
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
 function connect(file: string, opts: OpenOptions): Database {
   const db = new BetterSqlite3(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
-  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
   if (!opts.readonly) {
     // journal_mode is the first statement that really reads the file: a non-database throws here.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    immediateTransactions(db);
   }
   db.pragma('foreign_keys = ON');
   return db;
+}
+
+/**
+ * Transactions take the write lock at BEGIN (IMMEDIATE) instead of at their first write.
+ * A deferred transaction that has read and then writes while another process holds the
+ * write lock gets SQLITE_BUSY at once — SQLite does not call the busy handler there (it
+ * could deadlock) — so busy_timeout never applied and a service threw mid-run. Taking the
+ * lock first makes such a transaction wait like any other write. Nested calls stay
+ * savepoints; `.deferred()` is still there for a caller that wants it.
+ */
+function immediateTransactions(db: Database): void {
+  const plain = db.transaction.bind(db);
+  db.transaction = ((fn: Parameters<typeof plain>[0]) => plain(fn).immediate) as typeof db.transaction;
+}
+
+/** Takes and gives back the write lock: another process holding it shows here, not in a service. */
+function probeWriteLock(db: Database): void {
+  db.exec('BEGIN IMMEDIATE');
+  db.exec('ROLLBACK');
 }
 
 function integrityProblem(db: Database): string | null {
