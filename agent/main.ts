@@ -188,6 +188,8 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
         intervals: { inventoryMs: config.discovery.intervalSeconds * 1000, retryMs: config.monitor.intervalSeconds * 1000 },
         offlineAfter: 3,
         concurrency: 8,
+        // A LAN peer inventing URNs must not fill the database or the platform's event stream.
+        discoveryLimits: { maxNewDevicesPerHour: config.discovery.maxNewDevicesPerHour, maxUnconfiguredDevices: config.discovery.maxUnconfiguredDevices },
       }),
     );
     services.push(new CameraEventsService({ cameras: config.cameras, clientFor, watch: watchEvents, bus, logger: logger.child({ component: 'camera-events' }) }));

@@ -53,13 +53,24 @@ interface SampleBucket {
  * into faults with a per-camera baseline and hysteresis (agent/clarity/policy.ts), so an
  * operator hears of a fault once when it starts and once when it clears. A camera in a
  * prohibited place is never looked at.
+ *
+ * Each camera keeps its own schedule: its next sample is due `intervalMs` after its last
+ * attempt started, and at most `concurrency` attempts run at once, the longest-due first.
+ * A camera still in flight is skipped, never queued twice. (Rounds that waited for every
+ * camera let one slow or slowloris camera cut every camera's sampling rate to its pace.)
+ * An attempt that overran its interval waits a full interval after it ended, so a hanging
+ * camera does not hold a pool slot back to back.
  */
 export class ClarityService implements Service {
   readonly name = 'clarity';
   private timer: NodeJS.Timeout | null = null;
-  private running = false;
   private stopped = false;
+  private started = false;
   private readonly trackers = new Map<string, ClarityTracker>();
+  /** Next due time (ms) per watchable camera. */
+  private readonly due = new Map<string, number>();
+  private readonly inFlight = new Set<string>();
+  private nextRelearnCheckMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: ClarityServiceDeps) {}
 
@@ -72,26 +83,85 @@ export class ClarityService implements Service {
         this.deps.logger.warn({ camera: r.camera_id }, 'unreadable clarity state; learning the camera again');
       }
     }
-    this.timer = setInterval(() => void this.round(), this.deps.intervalMs);
-    void this.round();
+    const t = this.deps.now().getTime();
+    for (const c of this.watchable()) if (!this.due.has(c.id)) this.due.set(c.id, t);
+    this.started = true;
+    this.pump();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 
-  /** One sampling round over every watchable camera (also for tests). */
+  /**
+   * Samples every watchable camera not already in flight once and waits for them (tests, and
+   * operator requests that cannot wait for the schedule); bounded by `concurrency` itself.
+   */
   async round(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = true;
+    if (this.stopped) return;
+    this.applyRelearnRequests();
+    const cameras = this.watchable().filter((c) => !this.inFlight.has(c.id));
+    await mapBounded(cameras, this.concurrency, (c) => this.attempt(c));
+  }
+
+  private get concurrency(): number {
+    return Math.max(1, this.deps.concurrency ?? 8);
+  }
+
+  private watchable(): CameraConfig[] {
+    return this.deps.cameras.filter((c) => !c.prohibited);
+  }
+
+  /** Starts whatever is due while the pool has room, then sleeps until the next camera is due. */
+  private pump(): void {
+    if (this.stopped || !this.started) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const t = this.deps.now().getTime();
+    if (t >= this.nextRelearnCheckMs) {
+      this.nextRelearnCheckMs = t + Math.min(this.deps.intervalMs, 10_000);
+      try {
+        this.applyRelearnRequests();
+      } catch (err) {
+        this.deps.logger.error({ err }, 'clarity relearn requests not read');
+      }
+    }
+    // Never further off than one interval: a clock stepped backwards must not stall sampling.
+    const dueOf = (c: CameraConfig) => Math.min(this.due.get(c.id) ?? t, t + this.deps.intervalMs);
+    const waiting = this.watchable()
+      .filter((c) => !this.inFlight.has(c.id))
+      .sort((a, b) => dueOf(a) - dueOf(b));
+    let next = Number.POSITIVE_INFINITY;
+    for (const c of waiting) {
+      const dueAt = dueOf(c);
+      if (dueAt <= t && this.inFlight.size < this.concurrency) {
+        void this.attempt(c).finally(() => this.pump());
+      } else {
+        next = Math.min(next, Math.max(dueAt, t + 1));
+      }
+    }
+    // A full pool is woken by the next attempt that ends (finally → pump), not by the timer.
+    if (next !== Number.POSITIVE_INFINITY && this.inFlight.size < this.concurrency) {
+      this.timer = setTimeout(() => this.pump(), Math.max(1, next - t));
+    }
+  }
+
+  /** One sample of one camera; never rejects. */
+  private async attempt(camera: CameraConfig): Promise<void> {
+    if (this.inFlight.has(camera.id)) return;
+    this.inFlight.add(camera.id);
+    const startedAt = this.deps.now().getTime();
+    this.due.set(camera.id, startedAt + this.deps.intervalMs);
     try {
-      this.applyRelearnRequests();
-      const cameras = this.deps.cameras.filter((c) => !c.prohibited);
-      await mapBounded(cameras, this.deps.concurrency ?? 8, (c) => this.sample(c));
+      await this.sample(camera);
+    } catch (err) {
+      this.deps.logger.error({ err, camera: camera.id }, 'clarity sample failed');
     } finally {
-      this.running = false;
+      this.inFlight.delete(camera.id);
+      const endedAt = this.deps.now().getTime();
+      if (endedAt > startedAt + this.deps.intervalMs) this.due.set(camera.id, endedAt + this.deps.intervalMs);
     }
   }
 

@@ -80,6 +80,8 @@ export function resolveConfig({ raw, source, baseDir, sink, ctx }: ResolveInput)
       port: cfg.discovery.port,
       targets: cfg.discovery.targets,
       announcements: cfg.discovery.announcements,
+      maxNewDevicesPerHour: cfg.discovery.maxNewDevicesPerHour,
+      maxUnconfiguredDevices: cfg.discovery.maxUnconfiguredDevices,
       ...(cfg.discovery.interface !== undefined ? { interface: cfg.discovery.interface } : {}),
     },
     cameras,
@@ -165,7 +167,10 @@ function resolveSecurity(cfg: RawConfig, fileAt: (name: string) => string, sink:
   if (cfg.security.requireSignedCommands && platformKeys.length === 0) {
     sink.warn(['security', 'requireSignedCommands'], 'no platformKeys are configured, so every platform request will be refused as unauthorized');
   }
-  return { requireSignedCommands: cfg.security.requireSignedCommands, platformKeys };
+  if (cfg.security.requireSiteBinding && !cfg.security.requireSignedCommands) {
+    sink.warn(['security', 'requireSiteBinding'], 'has no effect while requireSignedCommands is false: unsigned requests carry no auth.site to check');
+  }
+  return { requireSignedCommands: cfg.security.requireSignedCommands, requireSiteBinding: cfg.security.requireSiteBinding, platformKeys };
 }
 
 function resolveRetention(cfg: RawConfig, profile: JurisdictionProfile | null, sink: IssueSink): AgentConfig['retention'] | null {

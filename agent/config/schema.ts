@@ -136,6 +136,12 @@ const brokerSchema = z
 const securitySchema = z
   .strictObject({
     requireSignedCommands: z.boolean().default(true).describe('Platform requests must carry an Ed25519 signature.'),
+    requireSiteBinding: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Signed requests must name this site in auth.site (signed with the request), so a request signed for another site cannot be replayed here. Default false only for older platforms: platforms should always send auth.site and sites should turn this on.',
+      ),
     platformKeys: z
       .array(
         z.strictObject({
@@ -190,6 +196,12 @@ const discoverySchema = z
       .default([])
       .describe('IPv4 addresses (optionally :PORT) to probe by unicast too: cameras behind a router, where multicast does not reach.'),
     announcements: z.boolean().default(true).describe('Listen for Hello/Bye announcements between rounds.'),
+    maxNewDevicesPerHour: count(1)
+      .default(64)
+      .describe('Unconfigured devices newly recorded per hour at most; beyond it answers are only counted (one discovery.flood event per hour). Configured cameras are always tracked.'),
+    maxUnconfiguredDevices: count(1)
+      .default(1024)
+      .describe('Unconfigured device rows kept at most; new unknown devices beyond it are only counted (discovery.flood).'),
   })
   .describe('Finding cameras on the local network.');
 

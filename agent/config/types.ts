@@ -64,7 +64,8 @@ export interface AgentConfig {
   /** The embedded MQTT broker, or null when the site uses an outside broker. */
   broker: { listen: string; anonymousRead: boolean } | null;
   /** publicKey is the absolute path of a PEM file (Ed25519 SPKI). */
-  security: { requireSignedCommands: boolean; platformKeys: { id: string; publicKey: string }[] };
+  /** requireSiteBinding: signed requests must carry auth.site equal to this site's id. */
+  security: { requireSignedCommands: boolean; requireSiteBinding: boolean; platformKeys: { id: string; publicKey: string }[] };
   /** Absolute path of the SQLite database. */
   database: string;
   /**
@@ -73,8 +74,20 @@ export interface AgentConfig {
    */
   storage: { root: string; maxBytes: number | null; deleteAbovePercent: number; deleteDownToPercent: number; stopAbovePercent: number };
   retention: { floorDays: number; ceilingDays: number };
-  /** targets: extra unicast probe addresses, HOST or HOST:PORT. */
-  discovery: { enabled: boolean; intervalSeconds: number; interface?: string; port: number; targets: string[]; announcements: boolean };
+  /**
+   * targets: extra unicast probe addresses, HOST or HOST:PORT. maxNewDevicesPerHour /
+   * maxUnconfiguredDevices bound what LAN answers can make the agent store (discovery.flood).
+   */
+  discovery: {
+    enabled: boolean;
+    intervalSeconds: number;
+    interface?: string;
+    port: number;
+    targets: string[];
+    announcements: boolean;
+    maxNewDevicesPerHour: number;
+    maxUnconfiguredDevices: number;
+  };
   cameras: CameraConfig[];
   monitor: { intervalSeconds: number; clockSkewLimitSeconds: number };
   /** Language of human-facing texts: config `language`, else the profile's (zh-CN for the Chinese profiles). */

@@ -5,12 +5,11 @@
 // thumbnail) for the acceptance / inspection report.
 import { spawn } from 'node:child_process';
 import type { AgentConfig, CameraConfig } from '../config/index.js';
-import type { FaultCode } from '../clarity/faults.js';
 import type { FrameAnalysis } from '../clarity/metrics.js';
 import { judgeSnapshot, readClarityTracker } from './clarity.js';
 import type { Database } from '../../drivers/store/index.js';
 import { OnvifClient, isOnvifError, redactUrl, type DeviceIdentity, type DeviceTime, type MediaProfile, type Snapshot } from '../../drivers/onvif/index.js';
-import { ageText, check, type CameraReport, type Check } from './checks.js';
+import { said, type CameraReport, type Check } from './checks.js';
 
 /** The ONVIF calls diagnose makes (OnvifClient has them). */
 export interface OnvifProbe {
@@ -77,21 +76,6 @@ export function defaultOnvif(camera: CameraConfig): OnvifProbe {
   });
 }
 
-const FAULT_ADVICE: Partial<Record<FaultCode, string>> = {
-  blur: 'clean the lens and refocus the camera (check for condensation or a spider web)',
-  too_dark: 'check the IR illuminator / scene lighting and the exposure settings',
-  too_bright: 'check for direct light into the lens and the exposure / WDR settings',
-  low_contrast: 'clean the lens (haze) and check the exposure settings',
-  occlusion: 'remove what covers the lens, or re-aim the camera',
-  signal_loss: 'check the camera\'s sensor and its video source settings',
-  noise: 'improve the lighting or lower the gain',
-  color_cast: 'check the white balance and the IR-cut filter',
-  stripe: 'check the cable and power supply for interference',
-  decode_error: 'the camera sends no valid JPEG: check its snapshot settings or firmware',
-  scene_change: 'the view differs from the learned reference: re-aim the camera to its filed view, or if the new view is approved run `cea clarity relearn <camera>` (a change of location is reportable)',
-  frozen: 'the picture does not change: restart the camera and check its encoder',
-};
-
 function withCredentials(uri: string, camera: CameraConfig): string {
   if (camera.onvif.username === undefined) return uri;
   try {
@@ -109,37 +93,38 @@ function withCredentials(uri: string, camera: CameraConfig): string {
 function onvifFailure(camera: CameraConfig, i: number, err: unknown): Check {
   const name = `camera ${camera.id}: onvif`;
   const url = redactUrl(camera.onvif.url);
-  if (!isOnvifError(err)) return check(name, 'fail', `${url}: ${(err as Error).message}`, `check cameras[${i}].onvif.url`);
+  if (!isOnvifError(err)) return said(name, 'fail', 'onvif.error', { url, message: (err as Error).message, index: i });
+  const p = { id: camera.id, url, message: err.message, index: i };
   switch (err.code) {
     case 'unreachable':
-      return check(name, 'fail', `${camera.id} is unreachable at ${url}: ${err.message}`, `check power and network of ${camera.id} (ping its address) and cameras[${i}].onvif.url`);
+      return said(name, 'fail', 'onvif.unreachable', p);
     case 'timeout':
-      return check(name, 'fail', `${camera.id} did not answer at ${url} in time: ${err.message}`, `check the network path to ${camera.id} (cabling, switch, VLAN) and that cameras[${i}].onvif.url is the right device`);
+      return said(name, 'fail', 'onvif.timeout', p);
     case 'unauthorized':
       return camera.onvif.username === undefined
-        ? check(name, 'fail', `${camera.id} requires credentials and none are configured`, `set cameras[${i}].onvif.username and cameras[${i}].onvif.password`)
-        : check(name, 'fail', `wrong password for ${camera.id} (user ${camera.onvif.username} refused)`, `wrong password for ${camera.id}: update cameras[${i}].onvif.password (or .username)`);
+        ? said(name, 'fail', 'onvif.noCredentials', { id: camera.id, index: i })
+        : said(name, 'fail', 'onvif.wrongPassword', { id: camera.id, user: camera.onvif.username, index: i });
     default:
-      return check(name, 'fail', `${camera.id} answers at ${url} but not as ONVIF expects (${err.code}): ${err.message}`, `check that cameras[${i}].onvif.url is the device service (…/onvif/device_service) and that ONVIF is enabled on ${camera.id}`);
+      return said(name, 'fail', 'onvif.unexpected', { ...p, code: err.code });
   }
 }
 
-function lastSegmentCheck(camera: CameraConfig, db: Database | null, nowMs: number): Check {
+function lastSegmentCheck(camera: CameraConfig, db: Database | null, nowMs: number, timeZone: string): Check {
   const name = `camera ${camera.id}: recording`;
-  if (!camera.record) return check(name, 'pass', 'not recorded (record: false in the config)');
-  if (!db) return check(name, 'warn', 'no database: the last segment is unknown', 'start the agent so it records and indexes segments');
+  if (!camera.record) return said(name, 'pass', 'recording.notRecorded');
+  if (!db) return said(name, 'warn', 'recording.noDatabase');
   let endMs: number | null = null;
   try {
     endMs = db.prepare<[string], { end: number | null }>("SELECT max(end_ms) AS end FROM segments WHERE camera_id = ? AND state = 'present'").get(camera.id)?.end ?? null;
   } catch (err) {
-    return check(name, 'warn', `the segment index cannot be read: ${(err as Error).message}`, 'start the agent once so it creates the segment index');
+    return said(name, 'warn', 'recording.indexUnreadable', { message: (err as Error).message });
   }
-  if (endMs === null) return check(name, 'fail', 'no recorded segment yet', `check that the agent runs and look in its log for recorder errors of ${camera.id}`);
+  if (endMs === null) return said(name, 'fail', 'recording.none', { id: camera.id });
   const age = nowMs - endMs;
-  const detail = `last segment ended ${ageText(Math.max(0, age))} ago (${new Date(endMs).toISOString()})`;
-  if (age > 15 * 60_000) return check(name, 'fail', detail, `recording of ${camera.id} has stopped: check that the agent runs (\`systemctl status cea\`), its log for recorder errors, and the camera's stream`);
-  if (age > 5 * 60_000) return check(name, 'warn', detail, `recording of ${camera.id} may be stalling: look at the agent log`);
-  return check(name, 'pass', detail);
+  const p = { id: camera.id, ageMs: Math.max(0, age), endMs, timeZone };
+  if (age > 15 * 60_000) return said(name, 'fail', 'recording.stopped', p);
+  if (age > 5 * 60_000) return said(name, 'warn', 'recording.stalling', p);
+  return said(name, 'pass', 'recording.ok', p);
 }
 
 export interface CameraCheckInput {
@@ -163,12 +148,7 @@ export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
   const p = (what: string) => `camera ${camera.id}: ${what}`;
   if (camera.prohibited) {
     return [
-      check(
-        p('prohibited'),
-        'fail',
-        `location.kind "${camera.location.kind}" is a place where cameras are forbidden: not contacted (no snapshot, no stream), never recorded`,
-        `remove or re-aim ${camera.id}, then correct cameras[${i}].location.kind`,
-      ),
+      said(p('prohibited'), 'fail', 'camera.prohibited', { id: camera.id, kind: camera.location.kind, index: i }),
     ];
   }
   const out: Check[] = [];
@@ -186,7 +166,13 @@ export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
   }
   facts.report.identity = { manufacturer: identity.manufacturer, model: identity.model, firmware: identity.firmware, serial: identity.serial };
   out.push(
-    check(p('onvif'), 'pass', `reachable at ${redactUrl(camera.onvif.url)}, authenticated; ${identity.manufacturer} ${identity.model}, firmware ${identity.firmware}, serial ${identity.serial}`),
+    said(p('onvif'), 'pass', 'onvif.ok', {
+      url: redactUrl(camera.onvif.url),
+      manufacturer: identity.manufacturer,
+      model: identity.model,
+      firmware: identity.firmware,
+      serial: identity.serial,
+    }),
   );
   let ntp: boolean | null = null;
   try {
@@ -196,7 +182,7 @@ export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
   }
   facts.report.clockOffsetMs = client.timeOffsetMs;
   if (client.timeOffsetMs !== null) out.push(clockCheck(x, client.timeOffsetMs, ntp));
-  else out.push(check(p('clock'), 'warn', `${camera.id} does not report its time`, `enable NTP on ${camera.id} so its recordings carry the right time`));
+  else out.push(said(p('clock'), 'warn', 'clock.unreported', { id: camera.id }));
   if (x.signal.aborted) return out;
 
   let profile: MediaProfile | undefined;
@@ -205,7 +191,7 @@ export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
     const profiles = await client.getProfiles();
     profile = profiles.find((pr) => pr.encoder !== null) ?? profiles[0];
     if (!profile) {
-      out.push(check(p('stream'), 'fail', `${camera.id} has no media profile`, `configure a video stream (profile) on ${camera.id} in its web interface`));
+      out.push(said(p('stream'), 'fail', 'stream.noProfile', { id: camera.id }));
     } else {
       streamUri = profile.streamUri ?? (await client.getStreamUri(profile.token));
       const e = profile.encoder;
@@ -218,16 +204,16 @@ export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
         fps: e?.fps ?? null,
         bitrateKbps: e?.bitrate ?? null,
       };
-      const enc = e ? ` (${e.encoding} ${e.width}x${e.height}${e.fps !== null ? ` @${e.fps} fps` : ''}${e.bitrate !== null ? `, ${e.bitrate} kbit/s` : ''})` : '';
-      out.push(check(p('stream'), 'pass', `profile ${profile.name}: ${redactUrl(streamUri)}${enc}`));
+      const encoder = e ? { encoding: e.encoding, width: e.width, height: e.height, fps: e.fps, bitrate: e.bitrate } : null;
+      out.push(said(p('stream'), 'pass', 'stream.ok', { profile: profile.name, uri: redactUrl(streamUri), encoder }));
     }
   } catch (err) {
-    out.push(check(p('stream'), 'fail', `no stream URI: ${(err as Error).message}`, `check the media settings of ${camera.id} (Profile S streaming must be enabled)`));
+    out.push(said(p('stream'), 'fail', 'stream.error', { id: camera.id, message: (err as Error).message }));
   }
   if (x.signal.aborted) return out;
 
   if (profile) out.push(await snapshotCheck(x, client, profile));
-  out.push(lastSegmentCheck(camera, x.db, x.nowMs));
+  out.push(lastSegmentCheck(camera, x.db, x.nowMs, x.config.site.timezone));
   if (streamUri !== null && !x.signal.aborted) out.push(await rtspCheck(x, streamUri));
   return out;
 }
@@ -235,19 +221,9 @@ export async function cameraChecks(x: CameraCheckInput): Promise<Check[]> {
 function clockCheck(x: CameraCheckInput, offsetMs: number, ntp: boolean | null): Check {
   const id = x.camera.id;
   const limitS = x.config.monitor.clockSkewLimitSeconds;
-  const s = Math.abs(offsetMs) / 1000;
-  const dir = offsetMs >= 0 ? 'ahead of' : 'behind';
-  const ntpText = ntp === null ? '' : ntp ? '; camera set to NTP' : '; camera set manually (no NTP)';
-  const detail = `clock ${s.toFixed(1)} s ${dir} the box (limit ${limitS} s)${ntpText}`;
-  if (s > limitS) {
-    return check(
-      `camera ${id}: clock`,
-      'fail',
-      detail,
-      `set the clock of ${id}: enable NTP on the camera pointing at the site's time server (or the box); its recordings carry the wrong time until then`,
-    );
-  }
-  return check(`camera ${id}: clock`, 'pass', detail);
+  const p = { id, offsetMs, limitS, ntp };
+  if (Math.abs(offsetMs) / 1000 > limitS) return said(`camera ${id}: clock`, 'fail', 'clock.skewed', p);
+  return said(`camera ${id}: clock`, 'pass', 'clock.ok', p);
 }
 
 async function snapshotCheck(x: CameraCheckInput, client: OnvifProbe, profile: MediaProfile): Promise<Check> {
@@ -256,10 +232,10 @@ async function snapshotCheck(x: CameraCheckInput, client: OnvifProbe, profile: M
   let bytes: Buffer;
   try {
     const uri = profile.snapshotUri ?? (await client.getSnapshotUri(profile.token));
-    if (uri === null) return check(name, 'warn', `${id} offers no snapshot URI: clarity cannot be checked`, `enable the JPEG snapshot service on ${id}, if its firmware has one`);
+    if (uri === null) return said(name, 'warn', 'snapshot.noUri', { id });
     bytes = (await client.fetchSnapshot(uri)).body;
   } catch (err) {
-    return check(name, 'fail', `snapshot could not be fetched: ${(err as Error).message}`, `check the snapshot service of ${id} and that user ${x.camera.onvif.username ?? '(none)'} may use it`);
+    return said(name, 'fail', 'snapshot.fetchFailed', { id, message: (err as Error).message, user: x.camera.onvif.username ?? null });
   }
   const facts = x.facts ?? emptyFacts(x.camera);
   // The monitor's learned baseline, when it has one: the same judgement the agent makes.
@@ -289,19 +265,9 @@ async function snapshotCheck(x: CameraCheckInput, client: OnvifProbe, profile: M
       facts.thumbnail = null; // the report says "no picture"; the verdict stands
     }
   }
-  const against =
-    j.judgedAgainst === 'baseline'
-      ? `judged against ${id}'s learned baseline (${j.mode})`
-      : `judged against the default thresholds (no learned baseline${tracker ? ` for ${j.mode}` : ''} yet)`;
-  const faults = j.faults;
-  if (faults.length === 0) return check(name, 'pass', `${size} JPEG, ${bytes.length} bytes: clear (no clarity fault); ${against}`);
-  const advice = faults.map((f) => FAULT_ADVICE[f]).filter((a): a is string => a !== undefined);
-  return check(
-    name,
-    'fail',
-    `${size} JPEG: clarity fault${faults.length > 1 ? 's' : ''} ${faults.join(', ')}; ${against}`,
-    `${id}: ${advice.length > 0 ? advice.join('; ') : 'inspect the picture'}`,
-  );
+  const judged = { id, judgedAgainst: j.judgedAgainst, mode: j.mode, hasTracker: tracker !== null, size };
+  if (j.faults.length === 0) return said(name, 'pass', 'snapshot.clear', { ...judged, bytes: bytes.length });
+  return said(name, 'fail', 'snapshot.fault', { ...judged, faults: [...j.faults] });
 }
 
 function roundMetrics(m: Record<string, number>): Record<string, number> {
@@ -313,13 +279,13 @@ function roundMetrics(m: Record<string, number>): Record<string, number> {
 async function rtspCheck(x: CameraCheckInput, uri: string): Promise<Check> {
   const id = x.camera.id;
   const name = `camera ${id}: rtsp`;
-  if (!x.probes.rtsp) return check(name, 'warn', 'ffprobe is not installed: the stream was not probed', 'install ffmpeg (`apt install ffmpeg`) so diagnose can probe the streams');
+  if (!x.probes.rtsp) return said(name, 'warn', 'rtsp.noFfprobe');
   try {
     const r = await x.probes.rtsp(withCredentials(uri, x.camera), 3, x.signal);
     if (x.facts) x.facts.report.rtsp = { codec: r.codec, width: r.width, height: r.height, fps: r.fps, bitrate: Math.round(r.bitrate) };
-    return check(name, 'pass', `${r.codec} ${r.width}x${r.height}${r.fps !== null ? ` @${r.fps.toFixed(1)} fps` : ''}, ${Math.round(r.bitrate / 1000)} kbit/s received over 3 s`);
+    return said(name, 'pass', 'rtsp.ok', { codec: r.codec, width: r.width, height: r.height, fps: r.fps, bitrate: r.bitrate });
   } catch (err) {
-    return check(name, 'fail', `${redactUrl(uri)}: ${(err as Error).message}`, `check that RTSP is enabled on ${id} and port 554 is reachable from the box; the recorder cannot record without it`);
+    return said(name, 'fail', 'rtsp.failed', { id, uri: redactUrl(uri), message: (err as Error).message });
   }
 }
 

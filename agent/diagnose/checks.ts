@@ -1,5 +1,13 @@
 // The technician checklist's shapes (DESIGN.md `cea diagnose --json`): every check has a
 // stable name, a status and a detail; `advice` (an extension) says what to do next.
+// `code` + `params` (extensions) name the outcome for machines: detail and advice in the
+// JSON are always the English rendering, and every human reader (CLI, console, report)
+// renders code + params in its own language from agent/i18n/diagnose.ts.
+import { ageText, bytesText, renderDiagnose, type DiagnoseCode, type DiagnoseParams } from '../i18n/diagnose.js';
+import type { Language } from '../i18n/index.js';
+
+export { ageText, bytesText };
+
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
 export interface Check {
@@ -8,6 +16,10 @@ export interface Check {
   detail: string;
   /** What to do next; set on every warn and fail. */
   advice?: string;
+  /** The outcome's stable machine code (agent/i18n/diagnose.ts). */
+  code?: string;
+  /** The values its texts are made of (JSON). */
+  params?: Record<string, unknown>;
 }
 
 /** What diagnose learned about one camera: the evidence the acceptance / inspection report shows. */
@@ -52,6 +64,27 @@ export function check(name: string, status: CheckStatus, detail: string, advice?
   return advice !== undefined && status !== 'pass' ? { name, status, detail, advice } : { name, status, detail };
 }
 
+type ParamArgs<K extends DiagnoseCode> = keyof DiagnoseParams<K> extends never ? [] : [DiagnoseParams<K>];
+
+/** A check whose detail and advice come from the catalog: English in the JSON, plus its code and params. */
+export function said<K extends DiagnoseCode>(name: string, status: CheckStatus, code: K, ...args: ParamArgs<K>): Check {
+  const params = args[0] as Record<string, unknown> | undefined;
+  const r = renderDiagnose(code, params, 'en');
+  const detail = r?.detail ?? code;
+  const out: Check = r?.advice !== undefined && status !== 'pass' ? { name, status, detail, advice: r.advice } : { name, status, detail };
+  out.code = code;
+  if (params !== undefined) out.params = params;
+  return out;
+}
+
+/** A check's detail and advice in `lang`: from its code when the catalog knows it, else as stored. */
+export function checkText(c: Pick<Check, 'detail' | 'advice' | 'code' | 'params' | 'status'>, lang: Language): { detail: string; advice: string | undefined } {
+  if (lang === 'en' || c.code === undefined) return { detail: c.detail, advice: c.advice };
+  const r = renderDiagnose(c.code, c.params, lang);
+  if (r === null) return { detail: c.detail, advice: c.advice };
+  return { detail: r.detail, advice: c.advice === undefined ? undefined : (r.advice ?? c.advice) };
+}
+
 /** One unit of work: it yields one or more checks, within its deadline. */
 export interface CheckTask {
   /** The name a progress line shows (and the failing check's name on a timeout). */
@@ -84,14 +117,14 @@ export async function runTask(task: CheckTask): Promise<Check[]> {
   const overrun = new Promise<Check[]>((resolve) => {
     timer = setTimeout(() => {
       ac.abort();
-      resolve([check(task.name, 'fail', `did not finish within ${Math.round(task.deadlineMs / 1000)} s`, 'run `cea diagnose` again; if it keeps timing out, the component hangs: restart it and look at the agent log')]);
+      resolve([said(task.name, 'fail', 'task.timeout', { seconds: Math.round(task.deadlineMs / 1000) })]);
     }, task.deadlineMs);
     timer.unref?.();
   });
   try {
     return await Promise.race([
       task.run(ac.signal).catch((err: unknown) => [
-        check(task.name, 'fail', `the check itself failed: ${err instanceof Error ? err.message : String(err)}`, 'report this as a bug in cea diagnose, with the output above'),
+        said(task.name, 'fail', 'task.crashed', { message: err instanceof Error ? err.message : String(err) }),
       ]),
       overrun,
     ]);
@@ -113,24 +146,4 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
-}
-
-/** "1.5 GiB" style. */
-export function bytesText(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u += 1;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
-}
-
-export function ageText(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172_800) return `${(s / 3600).toFixed(1)} h`;
-  return `${(s / 86_400).toFixed(1)} d`;
 }

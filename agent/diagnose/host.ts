@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import si from 'systeminformation';
-import { bytesText, check, type Check } from './checks.js';
+import { said, type Check } from './checks.js';
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string | null> {
   return new Promise((resolve) => {
@@ -80,17 +80,11 @@ export async function readTimeSync(timeoutMs = 3_000): Promise<TimeSyncState | n
 
 export function timeSyncCheck(state: TimeSyncState | null): Check {
   const name = 'time: box';
-  if (state === null) {
-    return check(name, 'warn', 'cannot tell whether the clock is synchronised (no chronyc, no ntpq, no timedatectl with systemd)', 'install and enable an NTP client (chrony or systemd-timesyncd) pointing at the site\'s time server');
-  }
-  const off = (state.offsetMs === null ? '' : `, offset ${(state.offsetMs / 1000).toFixed(3)} s`) + (state.server ? `, server ${state.server}` : '');
-  if (!state.synced) {
-    return check(name, 'fail', `not synchronised (${state.source}${off})`, 'recordings and events carry the box\'s time: enable NTP (`timedatectl set-ntp true` or start chronyd) and check the NTP server is reachable');
-  }
-  if (state.offsetMs !== null && Math.abs(state.offsetMs) > 1_000) {
-    return check(name, 'warn', `synchronised (${state.source}) but ${off.slice(2)}`, 'the clock is still converging; if it stays off, check the NTP server');
-  }
-  return check(name, 'pass', `synchronised (${state.source}${off})`);
+  if (state === null) return said(name, 'warn', 'time.unknown');
+  const p = { source: state.source, offsetMs: state.offsetMs, server: state.server ?? null };
+  if (!state.synced) return said(name, 'fail', 'time.unsynced', p);
+  if (state.offsetMs !== null && Math.abs(state.offsetMs) > 1_000) return said(name, 'warn', 'time.converging', p);
+  return said(name, 'pass', 'time.ok', p);
 }
 
 function deadline<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
@@ -107,30 +101,33 @@ export async function hostChecks(timeoutMs = 8_000): Promise<Check[]> {
   ]);
   const out: Check[] = [];
 
-  if (temp === 'timeout') out.push(check('host: cpu temperature', 'warn', 'not read within the deadline', 'check the system\'s sensors (lm-sensors)'));
-  else if (!temp || temp.main === null) out.push(check('host: cpu temperature', 'pass', 'not reported on this platform'));
-  else if (temp.main >= 90) out.push(check('host: cpu temperature', 'fail', `${temp.main} °C`, 'the box overheats: check its fan, dust filters and the cabinet\'s ventilation'));
-  else if (temp.main >= 80) out.push(check('host: cpu temperature', 'warn', `${temp.main} °C`, 'the box runs hot: check its fan and the cabinet\'s ventilation'));
-  else out.push(check('host: cpu temperature', 'pass', `${temp.main} °C`));
+  const T = 'host: cpu temperature';
+  if (temp === 'timeout') out.push(said(T, 'warn', 'host.temp.timeout'));
+  else if (!temp || temp.main === null) out.push(said(T, 'pass', 'host.temp.none'));
+  else if (temp.main >= 90) out.push(said(T, 'fail', 'host.temp.overheat', { celsius: temp.main }));
+  else if (temp.main >= 80) out.push(said(T, 'warn', 'host.temp.warm', { celsius: temp.main }));
+  else out.push(said(T, 'pass', 'host.temp.ok', { celsius: temp.main }));
 
-  if (disks === 'timeout') out.push(check('host: disk health', 'warn', 'not read within the deadline', 'check the disks with `smartctl -a`'));
-  else if (!disks || disks.length === 0) out.push(check('host: disk health', 'pass', 'not reported on this platform'));
+  const D = 'host: disk health';
+  if (disks === 'timeout') out.push(said(D, 'warn', 'host.disk.timeout'));
+  else if (!disks || disks.length === 0) out.push(said(D, 'pass', 'host.disk.none'));
   else {
     const bad = disks.filter((d) => d.smartStatus === 'Predicted Failure');
-    const list = disks.map((d) => `${d.name || d.device} ${d.smartStatus}`).join(', ');
-    out.push(bad.length > 0 ? check('host: disk health', 'fail', list, `replace ${bad.map((d) => d.device || d.name).join(', ')} soon: SMART predicts a failure; recordings on it are at risk`) : check('host: disk health', 'pass', list));
+    const list = disks.map((d) => `${d.name || d.device} ${d.smartStatus}`);
+    out.push(bad.length > 0 ? said(D, 'fail', 'host.disk.failing', { disks: list, bad: bad.map((d) => d.device || d.name) }) : said(D, 'pass', 'host.disk.ok', { disks: list }));
   }
 
-  if (mem === 'timeout' || !mem) out.push(check('host: memory', 'warn', 'not read', 'check `free -m`'));
+  const M = 'host: memory';
+  if (mem === 'timeout' || !mem) out.push(said(M, 'warn', 'host.memory.unread'));
   else {
     const pct = (mem.available / mem.total) * 100;
-    const detail = `${bytesText(mem.available)} available of ${bytesText(mem.total)} (${pct.toFixed(0)}%)`;
-    out.push(pct < 5 ? check('host: memory', 'fail', detail, 'memory is nearly exhausted: look for a runaway process (`top`), restart the agent') : pct < 15 ? check('host: memory', 'warn', detail, 'memory is low: look at what uses it (`top`)') : check('host: memory', 'pass', detail));
+    const p = { availableBytes: mem.available, totalBytes: mem.total, percent: pct };
+    out.push(pct < 5 ? said(M, 'fail', 'host.memory.critical', p) : pct < 15 ? said(M, 'warn', 'host.memory.low', p) : said(M, 'pass', 'host.memory.ok', p));
   }
 
   const [l1 = 0, l5 = 0] = loadavg();
   const cores = Math.max(1, cpus().length);
-  const detail = `load ${l1.toFixed(2)} / ${l5.toFixed(2)} (1 / 5 min) on ${cores} core${cores === 1 ? '' : 's'}`;
-  out.push(l5 > cores * 2 ? check('host: load', 'warn', detail, 'the box is overloaded: too many cameras for it, or a runaway process (`top`)') : check('host: load', 'pass', detail));
+  const load = { l1, l5, cores };
+  out.push(l5 > cores * 2 ? said('host: load', 'warn', 'host.load.high', load) : said('host: load', 'pass', 'host.load.ok', load));
   return out;
 }

@@ -33,8 +33,8 @@ export interface Inspection {
   fail: number;
   result: CheckStatus;
   reportDir: string | null;
-  /** The failing and warning checks. */
-  summary: { name: string; status: CheckStatus; detail: string }[];
+  /** The failing and warning checks (code + params: so a reader renders them in its language). */
+  summary: { name: string; status: CheckStatus; detail: string; code?: string; params?: Record<string, unknown> }[];
 }
 
 interface Row {
@@ -56,7 +56,9 @@ interface Row {
 export function recordInspection(db: Database, x: InspectionInput): string {
   const id = x.id ?? randomUUID();
   const n = countStatuses(x.report.checks);
-  const summary = x.report.checks.filter((c) => c.status !== 'pass').map((c) => ({ name: c.name, status: c.status, detail: c.detail }));
+  const summary = x.report.checks
+    .filter((c) => c.status !== 'pass')
+    .map((c) => ({ name: c.name, status: c.status, detail: c.detail, ...(c.code !== undefined ? { code: c.code, params: c.params } : {}) }));
   db.prepare(
     `INSERT INTO inspections (id, at_ms, finished_ms, source, requester, camera, pass, warn, fail, result, report_dir, summary)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -2,6 +2,7 @@
 // referenced relatively; nothing fetched from elsewhere) that prints on A4.
 import type { Translator } from '../i18n/index.js';
 import type { ReportTexts } from '../i18n/report.js';
+import { checkText } from './checks.js';
 import { cameraRows, checksOf, resultWord, statusWord, type InspectionDocument } from './report.js';
 
 export function escapeHtml(s: string): string {
@@ -58,7 +59,10 @@ export function renderHtml(doc: InspectionDocument, t: Translator<ReportTexts>, 
     [t('scope'), doc.camera ? t('scopeOne', { id: doc.camera }) : t('scopeAll', { n: doc.cameras.length })],
   ];
   const checks = doc.checks
-    .map((c) => `<tr><td class="name">${e(c.name)}</td><td class="st s-${c.status}">${e(statusWord(c.status, t))}</td><td>${e(c.detail)}</td><td class="advice">${e(c.advice ?? '')}</td></tr>`)
+    .map((c) => {
+      const said = checkText(c, doc.language);
+      return `<tr><td class="name">${e(c.name)}</td><td class="st s-${c.status}">${e(statusWord(c.status, t))}</td><td>${e(said.detail)}</td><td class="advice">${e(said.advice ?? '')}</td></tr>`;
+    })
     .join('\n');
   const cameras = doc.cameras
     .map((c) => {
@@ -69,7 +73,7 @@ export function renderHtml(doc: InspectionDocument, t: Translator<ReportTexts>, 
         .map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`)
         .join('');
       const own = checksOf(doc, c.id)
-        .map((k) => `<tr><td class="name">${e(k.name.slice(`camera ${c.id}: `.length))}</td><td class="st s-${k.status}">${e(statusWord(k.status, t))}</td><td>${e(k.detail)}</td></tr>`)
+        .map((k) => `<tr><td class="name">${e(k.name.slice(`camera ${c.id}: `.length))}</td><td class="st s-${k.status}">${e(statusWord(k.status, t))}</td><td>${e(checkText(k, doc.language).detail)}</td></tr>`)
         .join('');
       return `<section class="camera" data-camera="${e(c.id)}">
 <h3>${e(c.id)} — <span class="s-${c.status}">${e(statusWord(c.status, t))}</span></h3>
@@ -104,7 +108,6 @@ ${regs}
 ${checks}
 </tbody>
 </table>
-<p class="note">${e(t('detailLanguageNote'))}</p>
 <h2>${e(t('cameras'))}</h2>
 ${cameras}
 <h2>${e(t('signatures'))}</h2>

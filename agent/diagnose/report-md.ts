@@ -1,6 +1,7 @@
 // report.md: the same report as Markdown (for a ticket, an e-mail, or pandoc to PDF/DOCX).
 import type { Translator } from '../i18n/index.js';
 import type { ReportTexts } from '../i18n/report.js';
+import { checkText } from './checks.js';
 import { cameraRows, checksOf, resultWord, statusWord, type InspectionDocument } from './report.js';
 
 /**
@@ -32,8 +33,11 @@ export function renderMarkdown(doc: InspectionDocument, t: Translator<ReportText
   out.push(`_${t('regulationNote')}_`, '');
   out.push(`## ${t('checks')}`, '');
   out.push(`| ${t('colCheck')} | ${t('colStatus')} | ${t('colDetail')} | ${t('colAdvice')} |`, '|---|---|---|---|');
-  for (const c of doc.checks) out.push(`| ${cell(c.name)} | ${statusWord(c.status, t)} | ${cell(c.detail)} | ${cell(c.advice ?? '')} |`);
-  out.push('', `_${t('detailLanguageNote')}_`, '');
+  for (const c of doc.checks) {
+    const said = checkText(c, doc.language);
+    out.push(`| ${cell(c.name)} | ${statusWord(c.status, t)} | ${cell(said.detail)} | ${cell(said.advice ?? '')} |`);
+  }
+  out.push('');
   out.push(`## ${t('cameras')}`, '');
   for (const c of doc.cameras) {
     out.push(`### ${text(c.id)} — ${statusWord(c.status, t)}`, '');
@@ -44,7 +48,7 @@ export function renderMarkdown(doc: InspectionDocument, t: Translator<ReportText
     out.push('');
     const own = checksOf(doc, c.id);
     if (own.length > 0) {
-      for (const k of own) out.push(`- ${statusWord(k.status, t)} — ${text(k.name.slice(`camera ${c.id}: `.length))}: ${text(k.detail.replace(/\r?\n/g, ' '))}`);
+      for (const k of own) out.push(`- ${statusWord(k.status, t)} — ${text(k.name.slice(`camera ${c.id}: `.length))}: ${text(checkText(k, doc.language).detail.replace(/\r?\n/g, ' '))}`);
       out.push('');
     }
   }

@@ -24,6 +24,7 @@ export const EVENT_TYPES = [
   'clock.skew',
   'clock.skew_cleared',
   'access.granted',
+  'discovery.flood',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

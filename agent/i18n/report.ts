@@ -1,6 +1,6 @@
 // Texts of the acceptance / inspection report (`cea diagnose --report DIR`). The checks'
-// own detail and advice stay in English (they come from the checks, with file paths,
-// config keys and command lines); everything around them is here.
+// own detail and advice are rendered from their codes by agent/i18n/diagnose.ts;
+// everything around them is here.
 import type { Catalog } from './index.js';
 
 type Counts = { total: number; pass: number; warn: number; fail: number };
@@ -58,10 +58,6 @@ export const reportTexts = {
   colStatus: { 'zh-CN': '结果', en: 'Status' },
   colDetail: { 'zh-CN': '详情', en: 'Detail' },
   colAdvice: { 'zh-CN': '处理建议', en: 'What to do' },
-  detailLanguageNote: {
-    'zh-CN': '注：各检查项的“详情”和“处理建议”由检查程序生成，保留英文原文（含配置项、文件路径和命令）。',
-    en: 'Check details and advice are as the checks produced them.',
-  },
   cameras: { 'zh-CN': '摄像机', en: 'Cameras' },
   cameraStatus: { 'zh-CN': '结果', en: 'Result' },
   cameraName: { 'zh-CN': '名称', en: 'Name' },

@@ -4,6 +4,7 @@ import type { CameraConfig } from '../config/types.js';
 import type { EventBus, EventRecorder, NewEvent } from '../events/index.js';
 import { mapBounded } from '../lifecycle/bounded.js';
 import type { Service } from '../lifecycle/service.js';
+import { NewDeviceBudget, type DiscoveryLimits, type FloodReport } from './flood.js';
 import { answered, prohibitedPlaceHint, decideInterrogation, diffRecords, matchDevices, nextInterrogationDelayMs, recordHash, type InterrogationOutcome } from './policy.js';
 import { cameraErrorCode, recordFromReport, type CameraInterrogator, type HeardDevice, type InterrogationReport } from './ports.js';
 import { InventoryStore, type DeviceRow } from './store.js';
@@ -46,6 +47,8 @@ export interface InventoryDeps {
   onReachability?: (cameraId: string, ok: boolean, at: Date) => void;
   /** Scheduler resolution; tests shorten it. */
   tickMs?: number;
+  /** Bounds on unknown devices recorded from WS-Discovery (default 64 per hour, 1024 rows). */
+  discoveryLimits?: DiscoveryLimits;
 }
 
 /**
@@ -64,9 +67,16 @@ export class InventoryService implements Service {
   private stopped = false;
   private abort = new AbortController();
   private unsubscribeBus: (() => void) | null = null;
+  private readonly budget: NewDeviceBudget;
 
   constructor(private readonly deps: InventoryDeps) {
     this.store = new InventoryStore(deps.db);
+    this.budget = new NewDeviceBudget(deps.discoveryLimits);
+  }
+
+  /** Unknown devices refused by the discovery bounds (diagnostics, tests). */
+  floodStats(): { suppressedTotal: number; pending: number; newDevicesThisHour: number } {
+    return this.budget.stats();
   }
 
   async start(): Promise<void> {
@@ -133,6 +143,20 @@ export class InventoryService implements Service {
       this.nextDiscoveryAt = t + this.deps.discovery.intervalMs;
       void this.discoverNow();
     }
+    // Refusals after the hour's report are reported once the hour is over, even if the flood stopped.
+    if (this.budget.stats().pending > 0) this.safely('discovery flood report', () => this.reportFlood(t));
+  }
+
+  private reportFlood(nowMs: number): void {
+    this.deps.recorder.withFact((append) => {
+      const report = this.budget.takeReport(nowMs, this.store.unconfiguredDeviceCount());
+      if (report) this.appendFlood(append, report);
+    });
+  }
+
+  private appendFlood(append: (e: NewEvent) => unknown, report: FloodReport): void {
+    append({ type: 'discovery.flood', severity: 'warning', data: { ...report } });
+    this.deps.logger.warn(report, 'more unknown WS-Discovery devices than the bounds allow: counted, not recorded (discovery.maxNewDevicesPerHour / maxUnconfiguredDevices)');
   }
 
   private async interrogate(camera: CameraConfig): Promise<void> {
@@ -199,14 +223,29 @@ export class InventoryService implements Service {
 
   /** Devices from a probe round or a Hello. */
   private heard(devices: HeardDevice[]): void {
-    const iso = this.deps.now().toISOString();
+    const at = this.deps.now();
+    const iso = at.toISOString();
     const configured = this.deps.cameras.map((c) => ({ id: c.id, url: c.onvif.url, urn: this.store.cameraState(c.id).urn }));
     const matches = matchDevices(devices, configured);
     const fresh: DeviceRow[] = [];
     this.deps.recorder.withFact((append) => {
+      let unconfigured: number | null = null;
+      let refused = false;
       for (const d of devices) {
         const prev = this.store.device(d.urn);
         const cameraId = matches.get(d.urn) ?? null;
+        // A device never seen: only within the bounds (a LAN peer can invent URNs). Configured
+        // cameras always pass, except a new URN claiming the address of a configured camera
+        // whose URN is already known: anyone can claim an address, so that is bounded too.
+        const claimsKnownCamera = cameraId !== null && !prev && this.claimsOtherUrn(cameraId, d.urn);
+        if ((cameraId === null && !prev) || claimsKnownCamera) {
+          unconfigured ??= this.store.unconfiguredDeviceCount();
+          if (!this.budget.admit(at.getTime(), unconfigured)) {
+            refused = true;
+            continue;
+          }
+          if (cameraId === null) unconfigured += 1;
+        }
         const row: DeviceRow = {
           urn: d.urn,
           xaddrs: d.xaddrs,
@@ -242,8 +281,17 @@ export class InventoryService implements Service {
         }
         this.store.saveDevice(row);
       }
+      if (refused) {
+        const report = this.budget.takeReport(at.getTime(), unconfigured ?? this.store.unconfiguredDeviceCount());
+        if (report) this.appendFlood(append, report);
+      }
     });
     if (fresh.length > 0) this.deps.logger.warn({ devices: fresh.map((d) => ({ urn: d.urn, xaddrs: d.xaddrs })) }, 'found ONVIF devices that are not configured');
+  }
+
+  private claimsOtherUrn(cameraId: string, urn: string): boolean {
+    const known = this.store.cameraState(cameraId).urn;
+    return known !== null && known !== urn;
   }
 
   private bye(urn: string): void {

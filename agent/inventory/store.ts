@@ -141,6 +141,11 @@ export class InventoryStore {
     return row ? toDevice(row) : null;
   }
 
+  /** Device rows not matched to a configured camera (what the discovery bounds cap). */
+  unconfiguredDeviceCount(): number {
+    return this.db.prepare<[], number>('SELECT count(*) FROM devices WHERE camera_id IS NULL').pluck().get() ?? 0;
+  }
+
   devices(): DeviceRow[] {
     return this.db.prepare<[], RawDevice>('SELECT * FROM devices ORDER BY first_seen, urn').all().map(toDevice);
   }

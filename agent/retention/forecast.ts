@@ -127,7 +127,14 @@ export function forecastCapacity(input: ForecastInput): Forecast {
 }
 
 /** The forecast's alarm, if any (storage.forecast_short, warning). */
-export function forecastAlarm(f: Forecast): { type: 'storage.forecast_short'; severity: 'warning'; detail: string; data: Record<string, unknown> } | null {
+export function forecastAlarm(f: Forecast): {
+  type: 'storage.forecast_short';
+  severity: 'warning';
+  detail: string;
+  data: Record<string, unknown>;
+  code: 'forecast.short';
+  params: Record<string, unknown>;
+} | null {
   if (f.ok || f.daysRetainable === null) return null;
   const risk = f.daysUntilAtRisk === null ? '' : `; the floor is at risk in about ${f.daysUntilAtRisk} days`;
   return {
@@ -135,5 +142,7 @@ export function forecastAlarm(f: Forecast): { type: 'storage.forecast_short'; se
     severity: 'warning',
     detail: `at ${(f.bytesPerDay / 2 ** 30).toFixed(1)} GiB/day the usable space holds ${f.daysRetainable} days of recordings, less than the ${f.floorDays}-day floor + ${f.marginDays} days margin${risk}`,
     data: { daysRetainable: f.daysRetainable, floorDays: f.floorDays, marginDays: f.marginDays, bytesPerDay: f.bytesPerDay, usableBytes: f.usableBytes, daysUntilAtRisk: f.daysUntilAtRisk },
+    code: 'forecast.short',
+    params: { bytesPerDay: f.bytesPerDay, daysRetainable: f.daysRetainable, floorDays: f.floorDays, marginDays: f.marginDays, daysUntilAtRisk: f.daysUntilAtRisk },
   };
 }

@@ -162,8 +162,12 @@ export type AlarmType = 'storage.floor_at_risk' | 'storage.forecast_short' | 'cl
 export interface Alarm {
   type: AlarmType;
   severity: 'info' | 'warning' | 'critical';
+  /** English, as events and JSON carry it. */
   detail: string;
   data?: Record<string, unknown>;
+  /** The detail's stable code and values, so a reader renders it in its language (agent/i18n/retention.ts). */
+  code?: string;
+  params?: Record<string, unknown>;
 }
 
 export interface PlanOutcome<D> {
@@ -450,6 +454,9 @@ export function planColumns(input: ColumnarPlanInput): ColumnarPlan {
           ? `disk pressure needs ${formatBytes(needBytes)} freed but only ${formatBytes(freed)} is unprotected: the rest is inside the ${floorDaysOf(policy)}-day floor or a hold and is not deleted${stopping}`
           : `storage above ${policy.stopAbovePercent}% with only protected segments left${stopping}`,
       data: { needBytes, freedBytes: freed, shortBytes, protectedBytes: keptBytes.floor + keptBytes.hold, usageAfterPercent, stop: recording.stop },
+      ...(shortBytes > 0
+        ? { code: 'floor.short', params: { needBytes, freedBytes: freed, floorDays: floorDaysOf(policy), stop: [...recording.stop] } }
+        : { code: 'floor.protectedOnly', params: { stopAbovePercent: policy.stopAbovePercent, stop: [...recording.stop] } }),
     });
   }
 
@@ -525,6 +532,8 @@ function clockAlarms(tl: Timeline, c: SegmentColumns, wallMs: number, t: TimeTun
       severity: 'critical',
       detail: `recordings indexed after others carry earlier times (box clock set back by up to ${formatDuration(biggest.stepMs)}, at segment ${at.id} of ${at.camera ?? '?'}); they are kept by index order`,
       data: { direction: 'back', steps: tl.backSteps.length, maxStepMs: biggest.stepMs, at },
+      code: 'clock.backSteps',
+      params: { maxStepMs: biggest.stepMs, segment: at.id, camera: at.camera ?? null },
     });
   }
   if (tl.rawNowMs === null) return;
@@ -535,6 +544,8 @@ function clockAlarms(tl: Timeline, c: SegmentColumns, wallMs: number, t: TimeTun
       severity: 'critical',
       detail: `the box clock is ${formatDuration(-diff)} behind its newest recording: it was set back; decisions use the recordings' time`,
       data: { direction: 'back', wallMs, newestRecordingMs: tl.rawNowMs },
+      code: 'clock.behind',
+      params: { ms: -diff },
     });
   } else if (diff > t.wallAlarmMs) {
     alarms.push({
@@ -542,6 +553,8 @@ function clockAlarms(tl: Timeline, c: SegmentColumns, wallMs: number, t: TimeTun
       severity: 'warning',
       detail: `the box clock is ${formatDuration(diff)} ahead of the newest recording (set forward, or nothing recorded since); nothing ages until recording resumes`,
       data: { direction: 'forward', wallMs, newestRecordingMs: tl.rawNowMs },
+      code: 'clock.ahead',
+      params: { ms: diff },
     });
   }
 }

@@ -56,6 +56,8 @@ export interface ReconcileResult {
   scanned: number;
   /** Set when the scan could not be trusted (root absent or unreadable): nothing was flagged. */
   problem: string | null;
+  /** The problem's stable code and values (agent/i18n/retention.ts renders it per language). */
+  problemCode?: { code: string; params: Record<string, unknown> };
 }
 
 interface IndexRow {
@@ -85,6 +87,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
 
   if (!existsSync(root)) {
     result.problem = `storage root ${root} does not exist (not mounted?)`;
+    result.problemCode = { code: 'reconcile.rootMissing', params: { root } };
     return result;
   }
   const seen = new Set<string>();
@@ -106,6 +109,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
   const top = await entries(root);
   if (top === null) {
     result.problem = `storage root ${root} cannot be read`;
+    result.problemCode = { code: 'reconcile.rootUnreadable', params: { root } };
     return result;
   }
   for (const cam of top) {
@@ -152,6 +156,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
   if (deps.signal?.aborted) {
     // Half a walk proves nothing missing.
     result.problem = 'reconciliation interrupted';
+    result.problemCode = { code: 'reconcile.interrupted', params: {} };
     result.ignored = [];
     return result;
   }
@@ -192,6 +197,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
   // every file lost at once: report it, flag nothing.
   if (result.scanned === 0 && result.missing.length > 0 && result.missing.length === countPresent(indexed)) {
     result.problem = `storage root ${root} holds no recordings but the index lists ${result.missing.length}: not mounted?`;
+    result.problemCode = { code: 'reconcile.rootEmpty', params: { root, indexed: result.missing.length } };
     result.missing = [];
   }
 

@@ -4,19 +4,23 @@
 // writing for that one insert only (diagnose is read-only otherwise), and a database that
 // cannot take it (read-only, locked, too old) is said on stderr, never fatal.
 // Exit 0 when no check fails, 1 when one does, 2 on a usage or config error.
+// The human output is in the CLI's language (checks rendered from their code by
+// agent/i18n/diagnose.ts); --json is the machine contract and is the same in every language.
 import BetterSqlite3 from 'better-sqlite3';
 import { existsSync, statfsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FrameAnalysis } from '../../agent/clarity/metrics.js';
 import { formatConfigIssue, loadConfigFile } from '../../agent/config/index.js';
-import { check, type Check } from '../../agent/diagnose/checks.js';
+import { checkText, countStatuses, said, type Check } from '../../agent/diagnose/checks.js';
 import { defaultOnvif, ffprobeRtsp } from '../../agent/diagnose/cameras.js';
 import { hostChecks, readTimeSync } from '../../agent/diagnose/host.js';
 import { recordInspection, type InspectionInput } from '../../agent/diagnose/inspections.js';
 import { writeInspectionReport } from '../../agent/diagnose/report.js';
 import { reportFails, runDiagnoseWithEvidence, type DiagnoseProbes } from '../../agent/diagnose/run.js';
 import { jpegThumbnail } from '../../agent/diagnose/thumbnail.js';
+import { diagnoseCliTexts } from '../../agent/i18n/diagnose.js';
+import { translator, type Language, type Translator } from '../../agent/i18n/index.js';
 import { agentVersion } from '../../agent/version.js';
 import { ImageWorkerPool } from '../../drivers/image/index.js';
 import { parseCommandArgs } from '../cli/args.js';
@@ -33,9 +37,17 @@ function hasBinary(name: string, env: NodeJS.ProcessEnv): boolean {
 const MARK = { pass: '✔', warn: '!', fail: '✘' } as const;
 const COLOUR = { pass: '\x1b[32m', warn: '\x1b[33m', fail: '\x1b[31m' } as const;
 
-function line(c: Check, colour: boolean): string {
+type Say = Translator<typeof diagnoseCliTexts>;
+
+function line(c: Check, colour: boolean, lang: Language): string {
   const mark = colour ? `${COLOUR[c.status]}${MARK[c.status]}\x1b[0m` : MARK[c.status];
-  return `${mark} ${c.name}: ${c.detail}${c.advice ? `\n    → ${c.advice}` : ''}`;
+  const { detail, advice } = checkText(c, lang);
+  return `${mark} ${c.name}: ${detail}${advice ? `\n    → ${advice}` : ''}`;
+}
+
+/** A usage error in both languages (the dispatcher shows the reader's). */
+function usage(make: (say: Say) => string): UsageError {
+  return new UsageError(make(translator(diagnoseCliTexts, 'en')), make(translator(diagnoseCliTexts, 'zh-CN')));
 }
 
 /** Who runs the CLI: cli:<OS user> (the user behind sudo, as `cea hold` names it). */
@@ -54,8 +66,9 @@ export function cliRequester(env: NodeJS.ProcessEnv): string {
  * migration, no integrity repair: that is the agent's business). Returns the reason when
  * it could not.
  */
-export function recordCliInspection(file: string, input: InspectionInput, busyTimeoutMs = 2_000): { id: string } | { problem: string } {
-  if (!existsSync(file)) return { problem: `no database at ${file} (start the agent once)` };
+export function recordCliInspection(file: string, input: InspectionInput, busyTimeoutMs = 2_000, lang: Language = 'en'): { id: string } | { problem: string } {
+  const say = translator(diagnoseCliTexts, lang);
+  if (!existsSync(file)) return { problem: say('noDatabaseAt', { file }) };
   let db: BetterSqlite3.Database | null = null;
   try {
     db = new BetterSqlite3(file, { fileMustExist: true });
@@ -65,11 +78,11 @@ export function recordCliInspection(file: string, input: InspectionInput, busyTi
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
     const why = code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
-      ? 'the database is locked by another process'
+      ? say('dbLocked')
       : code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN'
-        ? 'the database is read-only for this user'
+        ? say('dbReadonly')
         : /no such table: inspections/.test((err as Error).message)
-          ? 'the database has no inspection history yet (an older schema): start this version of the agent once'
+          ? say('dbOld')
           : (err as Error).message;
     return { problem: `${why} (${file})` };
   } finally {
@@ -91,22 +104,25 @@ export function makeDiagnoseCommand(override: Partial<DiagnoseProbes> = {}): Com
       );
       const json = values.json === true;
       checkedLanguage(values.lang); // a wrong --lang is a usage error before anything runs
-      if (values.report !== undefined && values.report.trim() === '') throw new UsageError('--report needs a directory');
+      if (values.report !== undefined && values.report.trim() === '') throw usage((say) => say('reportNeedsDir'));
       const chosen = values.config ?? (existsSync(join(io.cwd, 'config/agent.yaml')) ? 'config/agent.yaml' : undefined);
-      if (chosen === undefined) throw new UsageError('no config: give --config FILE (or create config/agent.yaml)');
+      if (chosen === undefined) throw usage((say) => say('noConfig'));
       const loaded = loadConfigFile(resolve(io.cwd, chosen), { env: io.env, cwd: io.cwd });
       if (!loaded.ok) {
         const errors = loaded.errors.map(formatConfigIssue);
-        if (json) printJson(io, { checks: [check('config', 'fail', `${errors.length} error(s) in ${chosen}: ${errors.join('; ')}`, 'fix the listed settings (`cea validate-config` shows them with line numbers)')] });
+        if (json) printJson(io, { checks: [said('config', 'fail', 'config.invalid', { file: chosen, errors })] });
         else {
           for (const e of errors) io.stderr.write(`${e}\n`);
-          io.stderr.write(`cea diagnose: ${errors.length} error(s) in ${chosen}\n`);
+          io.stderr.write(`${translator(diagnoseCliTexts, commandLanguage(io, values.lang))('configErrors', { n: errors.length, file: chosen })}\n`);
         }
         return EXIT_USAGE;
       }
       const config = loaded.config;
+      const lang = commandLanguage(io, values.lang, config);
+      const say = translator(diagnoseCliTexts, lang);
       if (values.camera !== undefined && !config.cameras.some((c) => c.id === values.camera)) {
-        throw new UsageError(`--camera: no camera "${values.camera}" in ${chosen} (cameras: ${config.cameras.map((c) => c.id).join(', ') || 'none'})`);
+        const p = { id: values.camera, file: chosen, cameras: config.cameras.map((c) => c.id).join(', ') };
+        throw usage((s) => s('unknownCamera', p));
       }
       const tty = !json && io.stdout.isTTY === true;
       let pool: ImageWorkerPool<FrameAnalysis> | null = null;
@@ -137,7 +153,7 @@ export function makeDiagnoseCommand(override: Partial<DiagnoseProbes> = {}): Com
           },
           {
             ...(values.camera !== undefined ? { camera: values.camera } : {}),
-            ...(tty ? { onProgress: (done: number, total: number, name: string) => io.stdout.write(`\r\x1b[K[${done}/${total}] ${name} done`) } : {}),
+            ...(tty ? { onProgress: (done: number, total: number, name: string) => io.stdout.write(`\r\x1b[K${say('progress', { done, total, name })}`) } : {}),
             thumbnails: values.report !== undefined,
           },
         );
@@ -146,7 +162,6 @@ export function makeDiagnoseCommand(override: Partial<DiagnoseProbes> = {}): Com
         const requester = cliRequester(io.env);
         let reportDir: string | null = null;
         if (values.report !== undefined) {
-          const lang = commandLanguage(io, values.lang, config);
           try {
             const written = writeInspectionReport(resolve(io.cwd, values.report), {
               run,
@@ -160,25 +175,21 @@ export function makeDiagnoseCommand(override: Partial<DiagnoseProbes> = {}): Com
             });
             reportDir = written.dir;
           } catch (err) {
-            io.stderr.write(`cea diagnose: the report could not be written to ${values.report}: ${(err as Error).message}\n`);
+            io.stderr.write(`${say('reportNotWritten', { dir: values.report, message: (err as Error).message })}\n`);
           }
         }
-        const recorded = recordCliInspection(config.database, {
-          report,
-          startedMs: run.startedMs,
-          finishedMs: run.finishedMs,
-          source: 'cli',
-          requester,
-          camera: values.camera ?? null,
-          reportDir,
-        });
-        if ('problem' in recorded) io.stderr.write(`cea diagnose: the inspection was not recorded: ${recorded.problem}\n`);
+        const recorded = recordCliInspection(
+          config.database,
+          { report, startedMs: run.startedMs, finishedMs: run.finishedMs, source: 'cli', requester, camera: values.camera ?? null, reportDir },
+          undefined,
+          lang,
+        );
+        if ('problem' in recorded) io.stderr.write(`${say('notRecorded', { problem: recorded.problem })}\n`);
         if (json) printJson(io, reportDir !== null ? { ...report, reportDir } : report);
         else {
-          io.stdout.write(`${report.checks.map((c) => line(c, tty)).join('\n')}\n`);
-          const n = (s: Check['status']) => report.checks.filter((c) => c.status === s).length;
-          io.stdout.write(`${report.checks.length} checks: ${n('pass')} pass, ${n('warn')} warn, ${n('fail')} fail\n`);
-          if (reportDir !== null) io.stdout.write(`report: ${reportDir}\n`);
+          io.stdout.write(`${report.checks.map((c) => line(c, tty, lang)).join('\n')}\n`);
+          io.stdout.write(`${say('summary', { total: report.checks.length, ...countStatuses(report.checks) })}\n`);
+          if (reportDir !== null) io.stdout.write(`${say('reportAt', { dir: reportDir })}\n`);
         }
         if (values.report !== undefined && reportDir === null) return EXIT_FINDINGS;
         return reportFails(report) ? EXIT_FINDINGS : EXIT_OK;

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '../../drivers/log/logger.js';
 import { migrations, openStore, type Database } from '../../drivers/store/index.js';
 import { cliCatalog } from '../../agent/i18n/cli.js';
 import { translator, type Language } from '../../agent/i18n/index.js';
+import { alarmText } from '../../agent/i18n/retention.js';
 import { parseCommandArgs } from '../cli/args.js';
 import { commandLanguage, usageError } from '../cli/lang.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
@@ -105,6 +106,7 @@ function human(
   deleted: { bytes: number; reason: string }[],
   r: ReconcileResult,
   s: SweepResult | null,
+  timeZone: string,
 ): void {
   const t = translator(cliCatalog, lang);
   const lines: string[] = [];
@@ -121,9 +123,10 @@ function human(
   const f = a.forecast;
   const what = f.daysRetainable === null ? t('retention.forecastUnknown') : t('retention.forecastDays', { days: f.daysRetainable });
   lines.push(t('retention.forecast', { what, floor: f.floorDays, margin: f.marginDays, ok: f.ok }));
-  // The alarm's type is its code (the same as the event's); its detail is the retention policy's text.
+  // The alarm's type is its code (the same as the event's); its detail is rendered in the
+  // reader's language from its own code (agent/i18n/retention.ts).
   const severity = (x: string) => (x === 'critical' || x === 'warning' || x === 'info' ? t(`severity.${x}`) : x.toUpperCase());
-  for (const x of a.alarms) lines.push(`${severity(x.severity)} ${x.type}${lang === 'zh-CN' ? '：' : ': '}${x.detail}`);
+  for (const x of a.alarms) lines.push(`${severity(x.severity)} ${x.type}${lang === 'zh-CN' ? '：' : ': '}${alarmText(x, lang, timeZone)}`);
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -164,7 +167,7 @@ export const retentionCommand: Command = {
           },
         }),
       );
-    } else human(io, lang, verb, a, deleted, r, s);
+    } else human(io, lang, verb, a, deleted, r, s, config.site.timezone);
     const findings = a.alarms.some((x) => x.severity !== 'info') || (s !== null && s.skipped.length > 0);
     return findings ? EXIT_FINDINGS : EXIT_OK;
   },

@@ -52,18 +52,33 @@ export interface AuthBlock {
   ts: string;
   nonce: string;
   sig: string;
+  /** The site the request is for (extension; signed with the rest). */
+  site?: string;
 }
 
 /**
  * The `auth` block of a request: Ed25519 over the UTF-8 bytes of the RFC 8785 (JCS)
- * canonical JSON of {verb, id, args, ts, nonce}. `verb` is not in the payload (it is the
- * topic's last level) but is signed, so a signature cannot be moved to another verb.
+ * canonical JSON of {verb, id, args, ts, nonce, site}. `verb` is not in the payload (it is
+ * the topic's last level) but is signed, so a signature cannot be moved to another verb;
+ * `site` (auth.site) binds it to one site, so it cannot be replayed at another site whose
+ * req topics the same broker lets someone publish to. Send it always: sites with
+ * security.requireSiteBinding refuse requests without it. Without `site` the signed object
+ * is the contract's original {verb, id, args, ts, nonce}.
  */
-export function signRequest(verb: string, id: string, args: Record<string, unknown>, key: KeyObject, keyId: string, now = new Date()): AuthBlock {
+export function signRequest(
+  verb: string,
+  id: string,
+  args: Record<string, unknown>,
+  key: KeyObject,
+  keyId: string,
+  now = new Date(),
+  site?: string,
+): AuthBlock {
   const ts = now.toISOString(); // RFC 3339 UTC; the box accepts ±120 s
   const nonce = randomBytes(18).toString('base64url'); // 24 chars; never reused within 10 min
-  const sig = sign(null, Buffer.from(canonicalJson({ verb, id, args, ts, nonce }), 'utf8'), key).toString('base64');
-  return { keyId, ts, nonce, sig };
+  const signed = site === undefined ? { verb, id, args, ts, nonce } : { verb, id, args, ts, nonce, site };
+  const sig = sign(null, Buffer.from(canonicalJson(signed), 'utf8'), key).toString('base64');
+  return site === undefined ? { keyId, ts, nonce, sig } : { keyId, ts, nonce, sig, site };
 }
 
 /**
@@ -118,7 +133,7 @@ export async function createConsumer(opts: ConsumerOptions): Promise<Consumer> {
     const id = randomUUID();
     const args = { reportId, receiptNo: opts.receiptNo ? opts.receiptNo(reportId) : `RCPT-${reportId}` };
     const body: Record<string, unknown> = { id, args };
-    if (key && opts.keyId) body.auth = signRequest('report.ack', id, args, key, opts.keyId);
+    if (key && opts.keyId) body.auth = signRequest('report.ack', id, args, key, opts.keyId, new Date(), site);
     pendingAcks.set(id, { site, reportId });
     client.publish(`psv/v1/${site}/req/report.ack`, JSON.stringify(body), { qos: 1 });
     return true;

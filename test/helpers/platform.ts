@@ -8,8 +8,16 @@ export interface PlatformSigner {
   keyId: string;
   publicKeyFile: string;
   privateKey: KeyObject;
-  /** The `auth` block for a request, signed exactly as DESIGN.md fixes it. */
-  auth(verb: string, id: string, args: Record<string, unknown>, opts?: { ts?: string; nonce?: string }): { keyId: string; ts: string; nonce: string; sig: string };
+  /**
+   * The `auth` block for a request, signed exactly as DESIGN.md fixes it; with `site` also
+   * `auth.site`, signed with the rest (the site-binding extension).
+   */
+  auth(
+    verb: string,
+    id: string,
+    args: Record<string, unknown>,
+    opts?: { ts?: string; nonce?: string; site?: string },
+  ): { keyId: string; ts: string; nonce: string; sig: string; site?: string };
 }
 
 export function makeSigner(dir: string, keyId = 'platform-1'): PlatformSigner {
@@ -23,8 +31,10 @@ export function makeSigner(dir: string, keyId = 'platform-1'): PlatformSigner {
     auth(verb, id, args, opts = {}) {
       const ts = opts.ts ?? new Date().toISOString();
       const nonce = opts.nonce ?? randomBytes(18).toString('base64url');
-      const sig = sign(null, Buffer.from(canonicalJson({ verb, id, args, ts, nonce }), 'utf8'), privateKey).toString('base64');
-      return { keyId, ts, nonce, sig };
+      const site = opts.site;
+      const signed = site === undefined ? { verb, id, args, ts, nonce } : { verb, id, args, ts, nonce, site };
+      const sig = sign(null, Buffer.from(canonicalJson(signed), 'utf8'), privateKey).toString('base64');
+      return site === undefined ? { keyId, ts, nonce, sig } : { keyId, ts, nonce, sig, site };
     },
   };
 }

@@ -292,7 +292,7 @@ describe('cea diagnose --report', () => {
 
   it('a report directory that cannot be made: the checks still print, stderr says why, exit 1', async () => {
     writeFileSync(join(tmp.dir, 'not-a-dir'), 'a file\n');
-    const r = await diagnose(['--config', configFile, '--json', '--camera', 'healthy', '--report', 'not-a-dir']);
+    const r = await diagnose(['--config', configFile, '--json', '--camera', 'healthy', '--report', 'not-a-dir'], { USER, CEA_LANG: 'en' });
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as { checks: Check[]; reportDir?: string };
     expect(doc.reportDir).toBeUndefined();
@@ -320,7 +320,7 @@ describe('the inspection history', () => {
     expect(full.summary.every((s) => s.status !== 'pass' && typeof s.detail === 'string')).toBe(true);
 
     expect(await inspections('--limit', '1')).toEqual([list[0]]);
-    const cap = captureIo(tmp.dir, {});
+    const cap = captureIo(tmp.dir, { CEA_LANG: 'en' });
     expect(await inspectionsCommand.run(['--config', configFile], cap.io)).toBe(0);
     const lines = cap.stdout().trim().split('\n');
     expect(lines[0]).toMatch(/^time \(Asia\/Shanghai\)\s+source\s+requester/);
@@ -371,7 +371,7 @@ describe('the inspection history', () => {
     const holder = new BetterSqlite3(join(tmp.dir, 'agent.db'));
     holder.exec('BEGIN IMMEDIATE'); // another writer holds the write lock
     try {
-      const r = await diagnose(['--config', configFile, '--json', '--camera', 'healthy']);
+      const r = await diagnose(['--config', configFile, '--json', '--camera', 'healthy'], { USER, CEA_LANG: 'en' });
       const doc = JSON.parse(r.stdout) as { checks: Check[] };
       expect(doc.checks.find((c) => c.name === 'camera healthy: snapshot')).toMatchObject({ status: 'pass' });
       expect(r.stderr).toContain('the inspection was not recorded: the database is locked by another process');
@@ -391,7 +391,7 @@ describe('the inspection history', () => {
       chmodSync(db, 0o644);
       const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'cea.js'), 'diagnose', '--config', configFile, '--json', '--camera', 'healthy'], {
         cwd: tmp.dir,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', USER: 'nobody' },
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', USER: 'nobody', CEA_LANG: 'en' },
         uid: 65534,
         gid: 65534,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -408,7 +408,7 @@ describe('the inspection history', () => {
     } else {
       chmodSync(db, 0o444);
       try {
-        const r = await diagnose(['--config', configFile, '--json', '--camera', 'healthy']);
+        const r = await diagnose(['--config', configFile, '--json', '--camera', 'healthy'], { USER, CEA_LANG: 'en' });
         expect((JSON.parse(r.stdout) as { checks: Check[] }).checks.find((c) => c.name === 'camera healthy: onvif')).toMatchObject({ status: 'pass' });
         expect(r.stderr).toContain('the inspection was not recorded: the database is read-only for this user');
       } finally {

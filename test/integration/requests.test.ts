@@ -169,7 +169,7 @@ describe('platform requests', () => {
     expect((await plat.next('ping', 's6')).status).toBe('ok');
     await plat.send('ping', { id: 's7', args: {}, auth: signer.auth('ping', 's7', {}, { nonce }) });
     expect((await plat.next('ping', 's7')).error).toMatchObject({ code: 'unauthorized', reason: 'replayed' });
-    expect(first.router.refusals()).toEqual({ missing: 1, unknown_key: 2, bad_signature: 2, stale: 1, replayed: 1 });
+    expect(first.router.refusals()).toEqual({ missing: 1, unknown_key: 2, bad_signature: 2, wrong_site: 0, stale: 1, replayed: 1 });
 
     // The agent restarts on the same database: the nonce is still remembered.
     await first.stop();

@@ -180,11 +180,11 @@ describe('loading', () => {
     expect(c.profile.id).toBe('liaoning-2008');
     expect(c.mqtt).toEqual({ url: 'mqtts://platform.example:8883', keepaliveSeconds: 30, protocolVersion: 5 });
     expect(c.broker).toBeNull();
-    expect(c.security).toEqual({ requireSignedCommands: true, platformKeys: [] });
+    expect(c.security).toEqual({ requireSignedCommands: true, requireSiteBinding: false, platformKeys: [] });
     expect(c.database).toBe(join(dir, 'data', 'agent.db'));
     expect(c.storage).toEqual({ root: join(dir, 'data', 'recordings'), maxBytes: null, deleteAbovePercent: 90, deleteDownToPercent: 85, stopAbovePercent: 97 });
     expect(c.retention).toEqual({ floorDays: 15, ceilingDays: 30 });
-    expect(c.discovery).toEqual({ enabled: true, intervalSeconds: 300, port: 3702, targets: [], announcements: true });
+    expect(c.discovery).toEqual({ enabled: true, intervalSeconds: 300, port: 3702, targets: [], announcements: true, maxNewDevicesPerHour: 64, maxUnconfiguredDevices: 1024 });
     expect(c.cameras).toEqual([]);
     expect(c.monitor).toEqual({ intervalSeconds: 10, clockSkewLimitSeconds: 5 });
     expect(c.console).toEqual({ listen: '127.0.0.1:8080', language: 'zh-CN' });

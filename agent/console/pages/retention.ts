@@ -4,6 +4,7 @@ import type { PageRequest, PageResponse } from '../contract.js';
 import { retentionView } from '../queries.js';
 import { HoldError } from '../../retention/holds.js';
 import { formatBytes } from '../../retention/policy.js';
+import { alarmText } from '../../i18n/retention.js';
 import { startOfLocalDay } from '../../calendar/index.js';
 import { roleAtLeast } from '../contract.js';
 import { daysBars } from './charts.js';
@@ -59,7 +60,7 @@ ${notice.error ? html`<p class="notice bad" role="alert">${notice.error}</p>` : 
     marginLabel: tr('retention.chartMargin'),
   })}
 </div>
-${v.alarms.length > 0 ? html`<h2>${tr('retention.alarms')}</h2><ul>${v.alarms.map((a) => html`<li><span class="badge ${a.severity === 'critical' ? 'bad' : 'warn'}">${tr(`alarm.${a.type}`)}</span> <span class="muted">${a.detail}</span></li>`)}</ul>` : ''}
+${v.alarms.length > 0 ? html`<h2>${tr('retention.alarms')}</h2><ul>${v.alarms.map((a) => html`<li><span class="badge ${a.severity === 'critical' ? 'bad' : 'warn'}">${tr(`alarm.${a.type}`)}</span> <span class="muted">${alarmText(a, req.lang, cfg.site.timezone)}</span></li>`)}</ul>` : ''}
 <h2>${tr('retention.perCamera')}</h2>
 ${camIds.length === 0
   ? html`<p class="muted">${tr('retention.noRecordings')}</p>`

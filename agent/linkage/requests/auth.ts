@@ -6,7 +6,9 @@ import type { Database } from '../../../drivers/store/index.js';
 import { canonicalJson } from '../../canonical-json.js';
 import type { RequestEnvelope } from './envelope.js';
 
-export const REFUSAL_REASONS = ['missing', 'unknown_key', 'bad_signature', 'stale', 'replayed'] as const;
+// `wrong_site` extends the contract's five reasons: a request authentically signed for
+// another site (auth.site) — a cross-site replay, or a misrouted request.
+export const REFUSAL_REASONS = ['missing', 'unknown_key', 'bad_signature', 'wrong_site', 'stale', 'replayed'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export type AuthResult = { ok: true; keyId: string } | { ok: false; reason: RefusalReason; message: string };
@@ -38,16 +40,29 @@ export interface AuthenticatorOptions {
   skewMs?: number;
   /** How long a nonce is remembered (DESIGN: 10 min); longer than 2 × skew, so a pruned nonce is also stale. */
   nonceWindowMs?: number;
+  /** This site's id: a signed auth.site must equal it. */
+  site?: string;
+  /**
+   * auth.site is mandatory (security.requireSiteBinding). Without it a request signed for
+   * one site can be replayed at another within the window by anyone who may publish to the
+   * other site's req topics; it stays optional only so older platforms keep working.
+   */
+  requireSiteBinding?: boolean;
 }
 
 /**
- * Check order: form (missing) → key (unknown_key) → signature (bad_signature) → clock
- * (stale) → nonce (replayed). The signature comes before stale/replayed so those two
- * reasons are only ever given for requests the platform really signed, and a nonce is
- * remembered only once its request proved authentic: forged traffic cannot burn nonces.
+ * Check order: form (missing) → key (unknown_key) → signature (bad_signature) → site
+ * (wrong_site) → clock (stale) → nonce (replayed). The signature comes before the later
+ * reasons so they are only ever given for requests the platform really signed, and a nonce
+ * is remembered only once its request proved authentic and meant for this site: forged or
+ * cross-site traffic cannot burn nonces.
+ *
+ * auth.site (optional; mandatory with requireSiteBinding) is signed with the rest when
+ * present, so it cannot be added, removed or changed without breaking the signature; a
+ * signature without it covers exactly the contract's {verb, id, args, ts, nonce}.
  */
 export class Authenticator {
-  readonly refusals: Record<RefusalReason, number> = { missing: 0, unknown_key: 0, bad_signature: 0, stale: 0, replayed: 0 };
+  readonly refusals: Record<RefusalReason, number> = { missing: 0, unknown_key: 0, bad_signature: 0, wrong_site: 0, stale: 0, replayed: 0 };
   private readonly skewMs: number;
   private readonly windowMs: number;
   private readonly claimNonce;
@@ -83,9 +98,14 @@ export class Authenticator {
       return refuse('missing', 'auth needs string keyId, ts, nonce and sig');
     }
     if (!NONCE.test(nonce)) return refuse('missing', 'auth.nonce must be 16–64 base64url characters');
+    const site = a.site;
+    if (site !== undefined && typeof site !== 'string') return refuse('missing', 'auth.site must be a string (the site id)');
+    if (site === undefined && this.opts.requireSiteBinding) {
+      return refuse('missing', 'this site requires auth.site (the site id, signed with the request); security.requireSiteBinding is on');
+    }
     const key = this.opts.keys.get(keyId);
     if (!key) return refuse('unknown_key', `no usable platform key '${keyId.slice(0, 64)}'`);
-    const signed = canonicalJson({ verb, id: env.id, args: env.args, ts, nonce });
+    const signed = canonicalJson(site === undefined ? { verb, id: env.id, args: env.args, ts, nonce } : { verb, id: env.id, args: env.args, ts, nonce, site });
     let good = false;
     if (BASE64.test(sig)) {
       try {
@@ -95,6 +115,9 @@ export class Authenticator {
       }
     }
     if (!good) return refuse('bad_signature', 'signature does not verify');
+    if (site !== undefined && site !== this.opts.site) {
+      return refuse('wrong_site', `request was signed for site '${site.slice(0, 64)}', not for this site '${this.opts.site ?? ''}'`);
+    }
     const at = parseUtc(ts);
     if (at === null) return refuse('stale', 'auth.ts must be an RFC 3339 UTC time');
     if (Math.abs(at - now.getTime()) > this.skewMs) return refuse('stale', `auth.ts is more than ${this.skewMs / 1000} s from the box clock`);

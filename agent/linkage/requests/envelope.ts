@@ -6,6 +6,8 @@ export interface RequestAuth {
   ts: unknown;
   nonce: unknown;
   sig: unknown;
+  /** Extension: the site the request was signed for (undefined when not sent). */
+  site?: unknown;
 }
 
 export interface RequestEnvelope {
@@ -83,7 +85,7 @@ export function parseEnvelope(payload: Buffer): ParsedEnvelope {
   if (body.auth !== undefined) {
     // A malformed auth block is the authenticator's business (reason "missing"), not a bad_request.
     const a = isObject(body.auth) ? body.auth : {};
-    auth = { keyId: a.keyId, ts: a.ts, nonce: a.nonce, sig: a.sig };
+    auth = { keyId: a.keyId, ts: a.ts, nonce: a.nonce, sig: a.sig, ...('site' in a ? { site: a.site } : {}) };
   }
   return { ok: true, envelope: { id, args, auth } };
 }

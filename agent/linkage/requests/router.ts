@@ -26,7 +26,7 @@ export interface RequestRouterDeps {
   logger: Logger;
   now: () => Date;
   verbs: VerbHandler<any>[];
-  security: { requireSignedCommands: boolean; platformKeys: { id: string; publicKey: string }[] };
+  security: { requireSignedCommands: boolean; requireSiteBinding?: boolean; platformKeys: { id: string; publicKey: string }[] };
   /** Payload size cap (default 256 KiB). */
   maxBytes?: number;
   /** Verbs running at once (default 8) and waiting beyond that (default 64) before `busy`. */
@@ -93,6 +93,8 @@ export class RequestRouter implements Service {
     this.auth = new Authenticator({
       db: deps.db,
       keys,
+      site: deps.site,
+      requireSiteBinding: deps.security.requireSiteBinding ?? false,
       ...(deps.skewMs !== undefined ? { skewMs: deps.skewMs } : {}),
       ...(deps.windowMs !== undefined ? { nonceWindowMs: deps.windowMs } : {}),
     });
