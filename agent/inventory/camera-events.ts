@@ -20,7 +20,12 @@ export interface CameraEventsDeps {
  */
 export class CameraEventsService implements Service {
   readonly name = 'camera-events';
-  private readonly abort = new AbortController();
+  /**
+   * One controller per camera: a signal shared by 256 watchers carries an abort listener
+   * per request in flight, which is what Node's MaxListenersExceededWarning (11 on one
+   * AbortSignal) reported at every start.
+   */
+  private readonly aborts: AbortController[] = [];
   private readonly running: Promise<unknown>[] = [];
 
   constructor(private readonly deps: CameraEventsDeps) {}
@@ -28,9 +33,11 @@ export class CameraEventsService implements Service {
   start(): void {
     for (const camera of this.deps.cameras) {
       const logger = this.deps.logger.child({ camera: camera.id });
+      const abort = new AbortController();
+      this.aborts.push(abort);
       const watching = this.deps
         .watch(this.deps.clientFor(camera), {
-          signal: this.abort.signal,
+          signal: abort.signal,
           logger,
           onNotification: (n) =>
             this.deps.bus.emit('camera.notification', { camera: camera.id, topic: n.topicExpanded, utcTime: n.utcTime, source: n.source, data: n.data }),
@@ -44,7 +51,7 @@ export class CameraEventsService implements Service {
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
+    for (const abort of this.aborts) abort.abort();
     // Each watcher unsubscribes with its own short deadline; don't let one camera hold the shutdown.
     await withDeadline(2500, () => Promise.allSettled(this.running));
   }

@@ -61,10 +61,27 @@ interface RawDevice {
 
 /** Data access for the inventory tables; decisions live in policy.ts, transactions in the service. */
 export class InventoryStore {
+  /**
+   * Statements prepared once per SQL text: latestSnapshot() runs for every clarity sample
+   * (25/s at 256 cameras), and a fresh prepare each time cost CPU on the main thread and
+   * native memory until the garbage collector finalised the old statements.
+   */
+  private readonly statements = new Map<string, unknown>();
+  private readonly cached = {
+    prepare: ((sql: string) => {
+      let stmt = this.statements.get(sql);
+      if (!stmt) {
+        stmt = this.db.prepare(sql);
+        this.statements.set(sql, stmt);
+      }
+      return stmt;
+    }) as Database['prepare'],
+  };
+
   constructor(private readonly db: Database) {}
 
   cameraState(cameraId: string): CameraStateRow {
-    const row = this.db.prepare<[string], RawState>('SELECT * FROM camera_state WHERE camera_id = ?').get(cameraId);
+    const row = this.cached.prepare<[string], RawState>('SELECT * FROM camera_state WHERE camera_id = ?').get(cameraId);
     if (!row) {
       return {
         cameraId,
@@ -92,7 +109,7 @@ export class InventoryStore {
   }
 
   saveCameraState(s: CameraStateRow): void {
-    this.db
+    this.cached
       .prepare(
         `INSERT INTO camera_state (camera_id, urn, online, since, consecutive_failures, auth_failed, last_seen, last_error_code, last_error, time_offset_ms, snapshot_id)
          VALUES (@cameraId, @urn, @online, @since, @failures, @authFailed, @lastSeen, @lastErrorCode, @lastError, @timeOffsetMs, @snapshotId)
@@ -117,7 +134,7 @@ export class InventoryStore {
   }
 
   latestSnapshot(cameraId: string): SnapshotRow | null {
-    const row = this.db
+    const row = this.cached
       .prepare<[string], { id: number; camera_id: string; taken_at: string; hash: string; record: string }>(
         'SELECT * FROM inventory_snapshots WHERE camera_id = ? ORDER BY id DESC LIMIT 1',
       )
@@ -126,32 +143,32 @@ export class InventoryStore {
   }
 
   snapshotCount(cameraId: string): number {
-    return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM inventory_snapshots WHERE camera_id = ?').get(cameraId)?.n ?? 0;
+    return this.cached.prepare<[string], { n: number }>('SELECT count(*) AS n FROM inventory_snapshots WHERE camera_id = ?').get(cameraId)?.n ?? 0;
   }
 
   addSnapshot(cameraId: string, takenAt: string, hash: string, record: InventoryRecord): number {
-    const info = this.db
+    const info = this.cached
       .prepare('INSERT INTO inventory_snapshots (camera_id, taken_at, hash, record) VALUES (?, ?, ?, ?)')
       .run(cameraId, takenAt, hash, JSON.stringify(record));
     return Number(info.lastInsertRowid);
   }
 
   device(urn: string): DeviceRow | null {
-    const row = this.db.prepare<[string], RawDevice>('SELECT * FROM devices WHERE urn = ?').get(urn);
+    const row = this.cached.prepare<[string], RawDevice>('SELECT * FROM devices WHERE urn = ?').get(urn);
     return row ? toDevice(row) : null;
   }
 
   /** Device rows not matched to a configured camera (what the discovery bounds cap). */
   unconfiguredDeviceCount(): number {
-    return this.db.prepare<[], number>('SELECT count(*) FROM devices WHERE camera_id IS NULL').pluck().get() ?? 0;
+    return this.cached.prepare<[], number>('SELECT count(*) FROM devices WHERE camera_id IS NULL').pluck().get() ?? 0;
   }
 
   devices(): DeviceRow[] {
-    return this.db.prepare<[], RawDevice>('SELECT * FROM devices ORDER BY first_seen, urn').all().map(toDevice);
+    return this.cached.prepare<[], RawDevice>('SELECT * FROM devices ORDER BY first_seen, urn').all().map(toDevice);
   }
 
   saveDevice(d: DeviceRow): void {
-    this.db
+    this.cached
       .prepare(
         `INSERT INTO devices (urn, xaddrs, scopes, types, camera_id, first_seen, last_seen, reported_at, gone_at)
          VALUES (@urn, @xaddrs, @scopes, @types, @cameraId, @firstSeen, @lastSeen, @reportedAt, @goneAt)

@@ -4,6 +4,7 @@
 // `analyseFrame(planes: { width, height, data })` returning structured-clonable data.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import sharp from 'sharp';
 import { decodeJpeg } from './decode.js';
 import { isImageError } from './errors.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './protocol.js';
@@ -11,6 +12,13 @@ import type { WorkerData, WorkerReply, WorkerRequest } from './protocol.js';
 type Analyse = (planes: { width: number; height: number; data: Uint8Array }) => unknown;
 
 const data = workerData as WorkerData;
+
+// Every picture is a new buffer, so libvips' operation cache (default 50 MB, 100
+// operations) never hits and only holds memory; and the pool's workers are the
+// parallelism, so one libvips thread per picture is enough (the default is one per core,
+// each thread with its own malloc arena). Both settings are process-wide in libvips.
+sharp.cache(false);
+sharp.concurrency(1);
 let analyser: Promise<Analyse> | null = null;
 
 function loadAnalyser(): Promise<Analyse> {

@@ -61,11 +61,15 @@ export interface AgentProcess {
   stop(graceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-export function spawnAgent(configFile: string, cwd: string): AgentProcess {
+/**
+ * `nodeArgs` go to node before the CLI (e.g. `--cpu-prof`, `--heapsnapshot-signal=SIGUSR2`);
+ * `env` is added to the child's environment (e.g. MALLOC_ARENA_MAX, as the systemd unit sets it).
+ */
+export function spawnAgent(configFile: string, cwd: string, nodeArgs: string[] = [], env: Record<string, string> = {}): AgentProcess {
   const cli = join(packageRoot(), 'bin', 'cea.js');
-  const child = spawn(process.execPath, [cli, 'run', '--config', configFile, '--log-level', 'info'], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', configFile, '--log-level', 'info'], {
     cwd,
-    env: { ...process.env, CEA_LANG: 'en' },
+    env: { ...process.env, ...env, CEA_LANG: 'en' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -7,7 +7,7 @@ import { runSoak } from './run.js';
 
 const USAGE =
   'usage: npm run soak -- [--cameras N] [--minutes M | --seconds S] [--broker mosquitto|aedes] [--seed N] ' +
-  '[--interval SECONDS] [--processes N] [--json]';
+  '[--interval SECONDS] [--processes N] [--node-arg FLAG]... [--agent-env NAME=VALUE]... [--keep] [--json]';
 
 function fail(message: string): never {
   process.stderr.write(`soak: ${message}\n${USAGE}\n`);
@@ -21,7 +21,7 @@ function int(v: string | undefined, name: string, lo: number, hi: number): numbe
   return n;
 }
 
-let values: Record<string, string | boolean | undefined>;
+let values: Record<string, string | boolean | string[] | undefined>;
 try {
   ({ values } = parseArgs({
     options: {
@@ -33,6 +33,10 @@ try {
       interval: { type: 'string' },
       processes: { type: 'string' },
       json: { type: 'boolean' },
+      // Profiling the agent under load, e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=/tmp/prof --keep
+      'node-arg': { type: 'string', multiple: true },
+      'agent-env': { type: 'string', multiple: true },
+      keep: { type: 'boolean' },
     },
     strict: true,
   }));
@@ -47,6 +51,13 @@ const seconds = int(values.seconds as string | undefined, 'seconds', 10, 24 * 36
 const seed = int(values.seed as string | undefined, 'seed', 0, 2 ** 32 - 1) ?? Math.floor(Math.random() * 2 ** 32);
 const interval = int(values.interval as string | undefined, 'interval', 1, 3600);
 const processes = int(values.processes as string | undefined, 'processes', 1, 64);
+const nodeArgs = (values['node-arg'] as string[] | undefined) ?? [];
+const agentEnv: Record<string, string> = {};
+for (const kv of (values['agent-env'] as string[] | undefined) ?? []) {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(kv);
+  if (!m) fail(`--agent-env must be NAME=VALUE, not ${kv}`);
+  agentEnv[m[1]!] = m[2]!;
+}
 const durationMs = seconds !== undefined ? seconds * 1000 : (minutes ?? 10) * 60_000;
 
 process.stderr.write(`soak: seed ${seed} (repeat with --seed ${seed})\n`);
@@ -57,6 +68,9 @@ const result = await runSoak({
   broker,
   ...(interval !== undefined ? { monitorIntervalSeconds: interval } : {}),
   ...(processes !== undefined ? { simulatorProcesses: processes } : {}),
+  agentNodeArgs: nodeArgs,
+  agentEnv,
+  keepDir: values.keep === true,
   log: (line) => process.stderr.write(`${line}\n`),
 }).catch((err: Error) => {
   process.stderr.write(`soak: could not run: ${err.message}\n`);

@@ -35,6 +35,10 @@ export interface SoakOptions {
   settleTimeoutMs?: number;
   /** Keep the agent's directory (config, database) for inspection; its path is in the result. */
   keepDir?: boolean;
+  /** Extra node flags for the agent (profiling: `--cpu-prof`, `--heapsnapshot-signal=SIGUSR2`). */
+  agentNodeArgs?: string[];
+  /** Extra environment for the agent (e.g. `MALLOC_ARENA_MAX=2`, as systemd/cea.service sets it). */
+  agentEnv?: Record<string, string>;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -169,7 +173,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       broker: brokerCfg,
       consolePort: await freePort(),
     });
-    agent = spawnAgent(configFile, dir);
+    agent = spawnAgent(configFile, dir, opts.agentNodeArgs ?? [], opts.agentEnv ?? {});
     const a = agent;
     const p = pool;
     sampler = new ProcSampler(() => [a.pid, ...p.pids]);
