@@ -271,11 +271,11 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
             if (!current) return null;
             return { online: current.state === 'unknown' ? null : current.online, clockSkewMs: current.clockSkewMs, ...uptime.availability(id) };
           },
-          clarity: (id) => clarityStatus(db, id),
+          clarity: clarityStatusOf(db),
           recording: (id) => {
             const state = recording.state(id);
             if (!state) return null;
-            const kept = retention.status().cameras[id];
+            const kept = retention.cameraStatus(id);
             return { state: state.state, oldest: kept?.oldest ?? null, days: kept?.days ?? null };
           },
         },
@@ -557,16 +557,20 @@ async function runCleanups(cleanups: { name: string; run: () => Promise<void> | 
   cleanups.length = 0;
 }
 
-/** The clarity monitor's latest verdict for a camera, from its persisted state. */
-function clarityStatus(db: Database, cameraId: string): { verdict: 'ok' | 'degraded' | 'fault'; faults: string[]; metrics: Record<string, number> } | null {
-  const row = db
-    .prepare<[string], { verdict: string; faults: string; metrics: string }>('SELECT verdict, faults, metrics FROM clarity_state WHERE camera_id = ?')
-    .get(cameraId);
-  if (!row) return null;
-  return {
-    verdict: row.verdict as 'ok' | 'degraded' | 'fault',
-    faults: JSON.parse(row.faults) as string[],
-    metrics: JSON.parse(row.metrics) as Record<string, number>,
+/**
+ * The clarity monitor's latest verdict for a camera, from its persisted state. The statement
+ * is prepared once: the status topic asks for every camera on each pass.
+ */
+function clarityStatusOf(db: Database): (cameraId: string) => { verdict: 'ok' | 'degraded' | 'fault'; faults: string[]; metrics: Record<string, number> } | null {
+  const select = db.prepare<[string], { verdict: string; faults: string; metrics: string }>('SELECT verdict, faults, metrics FROM clarity_state WHERE camera_id = ?');
+  return (cameraId) => {
+    const row = select.get(cameraId);
+    if (!row) return null;
+    return {
+      verdict: row.verdict as 'ok' | 'degraded' | 'fault',
+      faults: JSON.parse(row.faults) as string[],
+      metrics: JSON.parse(row.metrics) as Record<string, number>,
+    };
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Logger } from '../../drivers/log/logger.js';
 import type { Database } from '../../drivers/store/index.js';
 import type { CameraConfig } from '../config/types.js';
@@ -39,6 +40,17 @@ export interface ClarityServiceDeps {
   bucketMs?: number;
   /** Overrides of the monitoring policy (tests shorten the baseline). */
   policy?: Partial<PolicyConfig>;
+  /** Finished results are stored together at most this long after the first of them (default 500 ms). */
+  flushMs?: number;
+  /** ... or as soon as this many are waiting (default 32). */
+  flushMax?: number;
+}
+
+/** A scored picture waiting to be stored (see ClarityService.flush). */
+interface PendingResult {
+  camera: CameraConfig;
+  sample: ClaritySample;
+  atMs: number;
 }
 
 interface SampleBucket {
@@ -71,8 +83,26 @@ export class ClarityService implements Service {
   private readonly due = new Map<string, number>();
   private readonly inFlight = new Set<string>();
   private nextRelearnCheckMs = Number.NEGATIVE_INFINITY;
+  /** Finished results not stored yet, in the order they finished. */
+  private pending: PendingResult[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly upsertState: Statement<[string, string, string, string, string, number]>;
+  private readonly selectBucket: Statement<[string, number], { n: number; metrics: string; faults: string }>;
+  private readonly upsertBucket: Statement<[string, number, number, string, string]>;
 
-  constructor(private readonly deps: ClarityServiceDeps) {}
+  constructor(private readonly deps: ClarityServiceDeps) {
+    // Prepared once: at 256 cameras a result arrives every few tens of milliseconds.
+    this.upsertState = deps.db.prepare(
+      `INSERT INTO clarity_state (camera_id, tracker, verdict, faults, metrics, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(camera_id) DO UPDATE SET tracker = excluded.tracker, verdict = excluded.verdict, faults = excluded.faults,
+         metrics = excluded.metrics, updated_ms = excluded.updated_ms`,
+    );
+    this.selectBucket = deps.db.prepare('SELECT n, metrics, faults FROM clarity_samples WHERE camera_id = ? AND bucket_ms = ?');
+    this.upsertBucket = deps.db.prepare(
+      `INSERT INTO clarity_samples (camera_id, bucket_ms, n, metrics, faults) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(camera_id, bucket_ms) DO UPDATE SET n = excluded.n, metrics = excluded.metrics, faults = excluded.faults`,
+    );
+  }
 
   start(): void {
     const rows = this.deps.db.prepare<[], { camera_id: string; tracker: string }>('SELECT camera_id, tracker FROM clarity_state').all();
@@ -89,10 +119,12 @@ export class ClarityService implements Service {
     this.pump();
   }
 
+  /** Stops sampling and stores the results already scored; attempts still in flight are dropped. */
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.flush();
   }
 
   /**
@@ -104,6 +136,8 @@ export class ClarityService implements Service {
     this.applyRelearnRequests();
     const cameras = this.watchable().filter((c) => !this.inFlight.has(c.id));
     await mapBounded(cameras, this.concurrency, (c) => this.attempt(c));
+    // The caller reads the results next: store them now rather than at the next flush.
+    this.flush();
   }
 
   private get concurrency(): number {
@@ -219,44 +253,90 @@ export class ClarityService implements Service {
     }
   }
 
+  /**
+   * Queues a scored picture for the next batch. One commit per result (synchronous = FULL:
+   * an fsync each) took a sixth of the main thread at 256 cameras, so results are stored
+   * together every `flushMs` or `flushMax` results. What that costs: a crash or power loss
+   * loses the results not flushed yet (under `flushMs`, 500 ms by default): a few samples
+   * of a trend, never a fault already reported, since a fault's event commits with the
+   * state that raised it.
+   */
   private record(camera: CameraConfig, sample: ClaritySample): void {
-    const at = this.deps.now();
-    const prev = this.trackers.get(camera.id) ?? createTracker();
-    const r = step(prev, sample, at.getTime(), this.deps.policy ?? {});
-    const metrics = sample.analysis ? numericMetrics(sample.analysis.metrics) : {};
-    this.deps.recorder.withFact((append) => {
-      this.deps.db
-        .prepare(
-          `INSERT INTO clarity_state (camera_id, tracker, verdict, faults, metrics, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT(camera_id) DO UPDATE SET tracker = excluded.tracker, verdict = excluded.verdict, faults = excluded.faults,
-             metrics = excluded.metrics, updated_ms = excluded.updated_ms`,
-        )
-        .run(camera.id, JSON.stringify(r.state), r.verdict, JSON.stringify(r.faults), JSON.stringify(metrics), at.getTime());
-      this.addToBucket(camera.id, at.getTime(), metrics, r.observed);
-      if (r.raised.length > 0) {
-        append({
-          type: 'clarity.fault',
-          severity: r.verdict === 'fault' ? 'critical' : 'warning',
-          camera: camera.id,
-          data: { faults: r.raised, active: r.faults, verdict: r.verdict, mode: r.mode, metrics },
-        });
+    this.pending.push({ camera, sample, atMs: this.deps.now().getTime() });
+    if (this.pending.length >= Math.max(1, this.deps.flushMax ?? 32)) {
+      this.flush();
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.flush();
+      }, this.deps.flushMs ?? 500);
+    }
+  }
+
+  /** Stores every queued result in one transaction; never throws. */
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    try {
+      this.store(batch);
+    } catch (err) {
+      if (batch.length === 1) {
+        this.deps.logger.error({ err, camera: batch[0]?.camera.id }, 'clarity result not stored');
+        return;
       }
-      if (r.cleared.length > 0) {
-        append({ type: 'clarity.cleared', severity: 'info', camera: camera.id, data: { faults: r.cleared, active: r.faults, verdict: r.verdict, metrics } });
+      // One bad result must not cost the others: store them one by one.
+      this.deps.logger.warn({ err, results: batch.length }, 'clarity results not stored together; storing them one by one');
+      for (const item of batch) {
+        try {
+          this.store([item]);
+        } catch (e) {
+          this.deps.logger.error({ err: e, camera: item.camera.id }, 'clarity result not stored');
+        }
+      }
+    }
+  }
+
+  /**
+   * One transaction for the batch, in the order the results finished (so each camera's
+   * events keep their order); each result's state row, trend bucket and events commit
+   * together. The in-memory trackers move on only once the transaction committed.
+   */
+  private store(batch: PendingResult[]): void {
+    const next = new Map<string, ClarityTracker>();
+    const changes: { camera: string; raised: string[]; cleared: string[]; verdict: string }[] = [];
+    this.deps.recorder.withFact((append) => {
+      for (const { camera, sample, atMs } of batch) {
+        const prev = next.get(camera.id) ?? this.trackers.get(camera.id) ?? createTracker();
+        const r = step(prev, sample, atMs, this.deps.policy ?? {});
+        next.set(camera.id, r.state);
+        const metrics = sample.analysis ? numericMetrics(sample.analysis.metrics) : {};
+        this.upsertState.run(camera.id, JSON.stringify(r.state), r.verdict, JSON.stringify(r.faults), JSON.stringify(metrics), atMs);
+        this.addToBucket(camera.id, atMs, metrics, r.observed);
+        if (r.raised.length > 0) {
+          append({
+            type: 'clarity.fault',
+            severity: r.verdict === 'fault' ? 'critical' : 'warning',
+            camera: camera.id,
+            data: { faults: r.raised, active: r.faults, verdict: r.verdict, mode: r.mode, metrics },
+          });
+        }
+        if (r.cleared.length > 0) {
+          append({ type: 'clarity.cleared', severity: 'info', camera: camera.id, data: { faults: r.cleared, active: r.faults, verdict: r.verdict, metrics } });
+        }
+        if (r.raised.length > 0 || r.cleared.length > 0) changes.push({ camera: camera.id, raised: r.raised, cleared: r.cleared, verdict: r.verdict });
       }
     });
-    this.trackers.set(camera.id, r.state);
-    if (r.raised.length > 0 || r.cleared.length > 0) {
-      this.deps.logger.info({ camera: camera.id, raised: r.raised, cleared: r.cleared, verdict: r.verdict }, 'clarity changed');
-    }
+    for (const [id, state] of next) this.trackers.set(id, state);
+    for (const c of changes) this.deps.logger.info(c, 'clarity changed');
   }
 
   private addToBucket(cameraId: string, atMs: number, metrics: Record<string, number>, observed: string[]): void {
     const bucketMs = this.deps.bucketMs ?? 300_000;
     const bucket = Math.floor(atMs / bucketMs) * bucketMs;
-    const row = this.deps.db
-      .prepare<[string, number], { n: number; metrics: string; faults: string }>('SELECT n, metrics, faults FROM clarity_samples WHERE camera_id = ? AND bucket_ms = ?')
-      .get(cameraId, bucket);
+    const row = this.selectBucket.get(cameraId, bucket);
     const b: SampleBucket = row
       ? { n: row.n, metrics: JSON.parse(row.metrics) as Record<string, number>, faults: JSON.parse(row.faults) as Record<string, number> }
       : { n: 0, metrics: {}, faults: {} };
@@ -264,12 +344,7 @@ export class ClarityService implements Service {
     for (const [k, v] of Object.entries(metrics)) b.metrics[k] = ((b.metrics[k] ?? 0) * b.n + v) / (b.n + 1);
     for (const f of observed) b.faults[f] = (b.faults[f] ?? 0) + 1;
     b.n += 1;
-    this.deps.db
-      .prepare(
-        `INSERT INTO clarity_samples (camera_id, bucket_ms, n, metrics, faults) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(camera_id, bucket_ms) DO UPDATE SET n = excluded.n, metrics = excluded.metrics, faults = excluded.faults`,
-      )
-      .run(cameraId, bucket, b.n, JSON.stringify(b.metrics), JSON.stringify(b.faults));
+    this.upsertBucket.run(cameraId, bucket, b.n, JSON.stringify(b.metrics), JSON.stringify(b.faults));
   }
 }
 

@@ -11,11 +11,11 @@ import type { ScopedChange } from '../changes/policy.js';
 import { InventoryStore } from '../inventory/store.js';
 import type { InventoryRecord } from '../inventory/policy.js';
 import { HoldStore, holdJson, type HoldJson } from '../retention/holds.js';
-import { assess, diskConstraints, loadColumns, loadHolds, segmentDetails, totalBytes, type StatFs } from '../retention/service.js';
+import { assessStore, type StatFs } from '../retention/service.js';
 import type { Forecast } from '../retention/forecast.js';
 import { DAY_MS, type Alarm } from '../retention/policy.js';
-import { buildDossier, type CameraInventory, type Dossier, type InventoryFacts } from '../filing/policy.js';
-import { documentsFacts } from '../filing/documents.js';
+import type { Dossier } from '../filing/policy.js';
+import { gatherDossier } from '../filing/gather.js';
 import { queryAccessRegister, verifyAccessRegister, type AccessEntry } from '../access/register.js';
 import type { ChainVerdict } from '../access/chain.js';
 
@@ -219,16 +219,7 @@ export interface RetentionView {
 
 /** The same assessment `cea retention plan` makes (no deletion): reads every present segment, so it is the one heavier page. */
 export function retentionView(db: Database, config: AgentConfig, nowMs: number, statfs?: StatFs): RetentionView {
-  const segments = loadColumns(db);
-  const recordingBytes = totalBytes(segments);
-  const a = assess({
-    config,
-    segments,
-    details: segmentDetails(db),
-    holds: loadHolds(db),
-    disk: diskConstraints(config, recordingBytes, statfs),
-    wallMs: nowMs,
-  });
+  const { assessment: a, recordingBytes } = assessStore(db, config, { wallMs: nowMs, ...(statfs ? { statfs } : {}) });
   const holds = new HoldStore(db)
     .list()
     .map((h) => holdJson(h, nowMs))
@@ -244,19 +235,7 @@ export function changeReports(db: Database): ChangeReport[] {
 
 /** The filing dossier as `cea dossier` builds it: inventory from the store, document facts (SHA-256) from the disk. */
 export async function dossier(db: Database, config: AgentConfig, now: Date): Promise<Dossier> {
-  const store = new InventoryStore(db);
-  const cameras = new Map<string, CameraInventory>();
-  for (const c of config.cameras) {
-    const snapshot = store.latestSnapshot(c.id);
-    cameras.set(c.id, { record: snapshot?.record ?? null, recordTakenAt: snapshot?.takenAt ?? null, lastSeen: store.cameraState(c.id).lastSeen });
-  }
-  const unconfiguredDevices = store
-    .devices()
-    .filter((d) => d.cameraId === null)
-    .map((d) => ({ urn: d.urn, xaddrs: d.xaddrs, firstSeen: d.firstSeen, lastSeen: d.lastSeen }));
-  const inventory: InventoryFacts = { source: 'database', cameras, unconfiguredDevices, problem: null };
-  const documents = await documentsFacts(config.filing.documents.map((d) => d.path));
-  return buildDossier({ config, inventory, documents, now });
+  return gatherDossier(config, db, null, now);
 }
 
 // ---- access register ----

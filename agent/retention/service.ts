@@ -245,6 +245,31 @@ export function assess(input: {
   return { plan, forecast, alarms: fa ? [...plan.alarms, fa] : [...plan.alarms], disk: input.disk };
 }
 
+/**
+ * `assess` over the store as it stands: its present segments (less `exclude`, plus `extra`:
+ * the index as a dry-run reconcile would leave it), their details, the holds, the disk
+ * constraints for the bytes recorded. The agent's sweep, `cea retention` and the console.
+ */
+export function assessStore(
+  db: Database,
+  config: RetentionConfig,
+  opts: { wallMs: number; statfs?: StatFs; exclude?: ReadonlySet<number>; extra?: readonly SegmentFact[]; stoppedCameras?: readonly string[]; openIds?: ReadonlySet<number> },
+): { assessment: Assessment; recordingBytes: number } {
+  const segments = loadColumns(db, { ...(opts.exclude ? { exclude: opts.exclude } : {}), ...(opts.extra ? { extra: opts.extra } : {}) });
+  const recordingBytes = totalBytes(segments);
+  const assessment = assess({
+    config,
+    segments,
+    details: segmentDetails(db, opts.extra),
+    holds: loadHolds(db),
+    disk: diskConstraints(config, recordingBytes, opts.statfs),
+    wallMs: opts.wallMs,
+    ...(opts.stoppedCameras ? { stoppedCameras: opts.stoppedCameras } : {}),
+    ...(opts.openIds ? { openIds: opts.openIds } : {}),
+  });
+  return { assessment, recordingBytes };
+}
+
 /** The `cea retention --json` document (DESIGN.md), with a few extra fields. */
 export function assessmentJson(
   a: Assessment,
@@ -400,6 +425,19 @@ export class RetentionService implements Service {
     return { cameras, forecast: this.last?.assessment.forecast ?? null, alarms: this.last?.assessment.alarms ?? [] };
   }
 
+  /**
+   * One camera's part of `status()`, for callers asking camera by camera (the status topic
+   * at 256 cameras): `status()` builds every camera's entry, so asking it per camera was
+   * quadratic in the fleet.
+   */
+  cameraStatus(cameraId: string): { state: 'recording' | 'stopped' | 'off'; oldest: string | null; days: number } | null {
+    const camera = this.deps.config.cameras.find((c) => c.id === cameraId);
+    if (!camera) return null;
+    const fact = this.last?.assessment.forecast.cameras[cameraId];
+    const state = this.state().stopped.includes(cameraId) ? 'stopped' : camera.record && !camera.prohibited ? 'recording' : 'off';
+    return { state, oldest: fact?.oldest ?? null, days: fact?.days ?? 0 };
+  }
+
   /** One plan + sweep; concurrent calls share the run in progress. */
   runOnce(): Promise<RetentionRun | null> {
     if (this.busy || this.abort.signal.aborted) return this.running;
@@ -443,14 +481,9 @@ export class RetentionService implements Service {
     }
 
     const state = this.state();
-    const segments = loadColumns(db);
-    const assessment = assess({
-      config,
-      segments,
-      details: segmentDetails(db),
-      holds: loadHolds(db),
-      disk: diskConstraints(config, totalBytes(segments), this.deps.statfs),
+    const { assessment } = assessStore(db, config, {
       wallMs,
+      ...(this.deps.statfs ? { statfs: this.deps.statfs } : {}),
       stoppedCameras: state.stopped,
       openIds: openSegmentIds(db, this.deps.openSegments?.() ?? []),
     });

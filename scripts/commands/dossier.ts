@@ -1,13 +1,12 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatConfigIssue, loadConfigFile, type AgentConfig } from '../../agent/config/index.js';
-import { documentsFacts } from '../../agent/filing/documents.js';
-import { buildDossier, type CameraInventory, type Dossier, type InventoryFacts } from '../../agent/filing/policy.js';
+import { gatherDossier } from '../../agent/filing/gather.js';
+import type { Dossier } from '../../agent/filing/policy.js';
 import { missingLines, renderDossierHtml, renderDossierMarkdown } from '../../agent/filing/render.js';
 import { cliCatalog } from '../../agent/i18n/cli.js';
 import { dossierCatalog } from '../../agent/i18n/dossier.js';
 import { cliLanguage, translator } from '../../agent/i18n/index.js';
-import { InventoryStore } from '../../agent/inventory/store.js';
 import { migrations, openStore, type Database } from '../../drivers/store/index.js';
 import { parseCommandArgs } from '../cli/args.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
@@ -49,37 +48,6 @@ export function openDatabaseReadOnly(file: string, now: Date): { db: Database | 
   } catch (err) {
     return { db: null, problem: `the database ${file} cannot be read: ${(err as Error).message}` };
   }
-}
-
-function hasTables(db: Database, names: string[]): boolean {
-  const row = db
-    .prepare<string[], { n: number }>(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN (${names.map(() => '?').join(', ')})`)
-    .get(...names);
-  return row?.n === names.length;
-}
-
-export function readInventoryFacts(config: AgentConfig, db: Database | null, problem: string | null): InventoryFacts {
-  const none: InventoryFacts = { source: 'config_only', cameras: new Map(), unconfiguredDevices: [], problem };
-  if (db === null) return none;
-  if (!hasTables(db, ['camera_state', 'inventory_snapshots', 'devices'])) return { ...none, problem: 'the database holds no inventory yet' };
-  const store = new InventoryStore(db);
-  const cameras = new Map<string, CameraInventory>();
-  for (const c of config.cameras) {
-    const snapshot = store.latestSnapshot(c.id);
-    cameras.set(c.id, { record: snapshot?.record ?? null, recordTakenAt: snapshot?.takenAt ?? null, lastSeen: store.cameraState(c.id).lastSeen });
-  }
-  const unconfiguredDevices = store
-    .devices()
-    .filter((d) => d.cameraId === null)
-    .map((d) => ({ urn: d.urn, xaddrs: d.xaddrs, firstSeen: d.firstSeen, lastSeen: d.lastSeen }));
-  return { source: 'database', cameras, unconfiguredDevices, problem: null };
-}
-
-/** Everything the dossier needs, gathered: inventory from the open database, document facts from the disk. */
-export async function gatherDossier(config: AgentConfig, db: Database | null, dbProblem: string | null, now: Date): Promise<Dossier> {
-  const inventory = readInventoryFacts(config, db, dbProblem);
-  const documents = await documentsFacts(config.filing.documents.map((d) => d.path));
-  return buildDossier({ config, inventory, documents, now });
 }
 
 /**

@@ -14,7 +14,8 @@ import type { Database } from '../../drivers/store/index.js';
 import { parseCommandArgs } from '../cli/args.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
 import { commandLanguage, usageError } from '../cli/lang.js';
-import { commandNow, gatherDossier, loadCommandConfig, openDatabaseReadOnly } from './dossier.js';
+import { gatherDossier } from '../../agent/filing/gather.js';
+import { commandNow, loadCommandConfig, openDatabaseReadOnly } from './dossier.js';
 
 /**
  * A bound of the period: a date means a whole day of the site calendar (--from its

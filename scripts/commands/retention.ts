@@ -3,17 +3,7 @@ import type { AgentConfig } from '../../agent/config/index.js';
 import { EventBus, EventRecorder, Outbox } from '../../agent/events/index.js';
 import { formatBytes } from '../../agent/retention/policy.js';
 import { reconcile, type ReconcileResult } from '../../agent/retention/reconcile.js';
-import {
-  assess,
-  assessmentJson,
-  diskConstraints,
-  loadColumns,
-  loadHolds,
-  reconcileAlarms,
-  segmentDetails,
-  totalBytes,
-  type Assessment,
-} from '../../agent/retention/service.js';
+import { assessmentJson, assessStore, reconcileAlarms, type Assessment } from '../../agent/retention/service.js';
 import { Sweeper, type SweepResult } from '../../agent/retention/sweeper.js';
 import { createLogger, type Logger } from '../../drivers/log/logger.js';
 import { migrations, openStore, type Database } from '../../drivers/store/index.js';
@@ -22,7 +12,7 @@ import { translator, type Language } from '../../agent/i18n/index.js';
 import { alarmText } from '../../agent/i18n/retention.js';
 import { parseCommandArgs } from '../cli/args.js';
 import { commandLanguage, usageError } from '../cli/lang.js';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, printJson, type Command, type CommandIo } from '../cli/command.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, printJson, type Command, type CommandIo } from '../cli/command.js';
 import { commandNow, loadCommandConfig, openDatabaseReadOnly } from './dossier.js';
 
 /** Cameras retention stopped (the agent's state), so a plan shows what it would resume. */
@@ -52,16 +42,7 @@ async function plan(config: AgentConfig, now: Date, logger: Logger): Promise<{ a
     const r = await reconcile({ db, root: config.storage.root, timeZone: config.site.timezone, nowMs: now.getTime(), dryRun: true, logger });
     logIgnored(r, logger);
     // The index as it would be after reconciling: missing files out, unindexed ones in.
-    const segments = loadColumns(db, { exclude: new Set(r.missing.map((m) => m.id)), extra: r.adopted });
-    const a = assess({
-      config,
-      segments,
-      details: segmentDetails(db, r.adopted),
-      holds: loadHolds(db),
-      disk: diskConstraints(config, totalBytes(segments)),
-      wallMs: now.getTime(),
-      stoppedCameras: stoppedCameras(db),
-    });
+    const { assessment: a } = assessStore(db, config, { wallMs: now.getTime(), exclude: new Set(r.missing.map((m) => m.id)), extra: r.adopted, stoppedCameras: stoppedCameras(db) });
     a.alarms.unshift(...reconcileAlarms(r));
     return { a, r };
   } finally {
@@ -79,16 +60,7 @@ async function sweep(config: AgentConfig, now: Date, logger: Logger): Promise<{ 
     sweeper.recover();
     const r = await reconcile({ db, root: config.storage.root, timeZone: config.site.timezone, nowMs: now.getTime(), recorder, logger });
     logIgnored(r, logger);
-    const segments = loadColumns(db);
-    const a = assess({
-      config,
-      segments,
-      details: segmentDetails(db),
-      holds: loadHolds(db),
-      disk: diskConstraints(config, totalBytes(segments)),
-      wallMs: now.getTime(),
-      stoppedCameras: stoppedCameras(db),
-    });
+    const { assessment: a } = assessStore(db, config, { wallMs: now.getTime(), stoppedCameras: stoppedCameras(db) });
     a.alarms.unshift(...reconcileAlarms(r));
     // Gone between the reconcile and the deletion: listed (missingAtDeletion); the next reconcile flags them.
     const s = await sweeper.sweep(a.plan.deletions, { holdNowMs: a.plan.holdNowMs });

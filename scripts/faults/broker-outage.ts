@@ -16,10 +16,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startFleet } from '../../test/fakes/onvif-camera/index.js';
 import {
+  cameraYaml,
   checkEventStream,
+  connectPlatform,
   lookIntoDb,
-  platformSubscriber,
-  PlatformRequester,
   RestartableMosquitto,
   sleep,
   spawnAgent,
@@ -73,14 +73,11 @@ export async function runBrokerOutage(opts: { downMs: number; log?: (line: strin
       brokerUrl: broker.url,
       database: dbFile,
       storageRoot: join(tmp.dir, 'recordings'),
-      cameras: fleet.cameras.map((c) => ({ id: c.id, url: c.deviceServiceUrl, username: c.username, password: c.password })),
+      cameras: fleet.cameras.map(cameraYaml),
     });
 
     // The platform is subscribed (persistent session) before the agent says anything.
-    const sub = await platformSubscriber(broker.url, site);
-    cleanups.push(() => sub.close());
-    const requester = await PlatformRequester.connect(broker.url, site);
-    cleanups.push(() => requester.close());
+    const { sub, requester } = await connectPlatform(broker.url, site, cleanups);
     let agent: AgentProcess | null = spawnAgent(configFile, { cwd: tmp.dir });
     cleanups.push(() => agent?.kill());
     await agent.waitForLine(/agent running/);

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { verifyAccessRegister } from '../../agent/access/register.js';
 import { freePort, MOSQUITTO_BINARY, portOpen } from '../bench/mosquitto.js';
+import type { WireEvent } from '../platform-example/consumer.js';
 
 /** The repository's bin/cea.js whether this file runs from dist/scripts/faults or scripts/faults (vitest). */
 function ceaBin(): string {
@@ -33,18 +34,6 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
-}
-
-/** mulberry32: a small seeded PRNG (a failing run is replayed with its printed seed). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -99,6 +88,61 @@ export function spawnAgent(configFile: string, opts: { cwd: string; env?: NodeJS
       }
     },
   };
+}
+
+export interface AgentExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Everything the run printed. */
+  output: string;
+}
+
+/**
+ * The box's service manager, emulated (systemd's Restart=on-failure, RestartSec=1): starts
+ * the agent, and again a second after every non-zero exit, until stopped. Every exit is kept.
+ */
+export class ServiceManager {
+  readonly exits: AgentExit[] = [];
+  /** The latest agent started (running, or the last one to exit). */
+  current: AgentProcess | null = null;
+  private supervising = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly startAgent: () => AgentProcess,
+    private readonly restartDelayMs = 1000,
+  ) {}
+
+  /** Starts supervising (again, after stop()). */
+  start(): void {
+    this.supervising = true;
+    this.loop = this.run();
+  }
+
+  /** A clean stop: SIGTERM to the agent, no restart; resolves once its exit is recorded. */
+  async stop(): Promise<void> {
+    this.supervising = false;
+    this.current?.child.kill('SIGTERM');
+    await this.loop;
+  }
+
+  /** Cleanup: no restart, SIGKILL to the agent if it still runs. */
+  async kill(): Promise<void> {
+    this.supervising = false;
+    await this.current?.kill();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.supervising) {
+      const agent = this.startAgent();
+      this.current = agent;
+      const exit = await agent.exited;
+      this.exits.push({ ...exit, output: agent.output() });
+      if (!this.supervising || exit.code === 0) return;
+      await sleep(this.restartDelayMs);
+    }
+  }
 }
 
 /**
@@ -165,6 +209,11 @@ export interface AgentYaml {
   monitorIntervalSeconds?: number;
   retention?: { floorDays: number; ceilingDays: number };
   storage?: { maxBytes?: number | null; deleteAbovePercent?: number; deleteDownToPercent?: number; stopAbovePercent?: number };
+}
+
+/** The config entry of a simulated camera (test/fakes/onvif-camera), with its own credentials. */
+export function cameraYaml(c: { id: string; deviceServiceUrl: string; username: string; password: string }): CameraYaml {
+  return { id: c.id, url: c.deviceServiceUrl, username: c.username, password: c.password };
 }
 
 /** Writes the agent's YAML (JSON is YAML): loopback only, live/console on free ports. */
@@ -284,15 +333,8 @@ export class RestartableMosquitto {
 // ---------------------------------------------------------------------------------------
 // The platform's side
 
-export interface EventMsg {
-  seq: number;
-  id: string;
-  ts: string;
-  type: string;
-  severity: string;
-  camera?: string;
-  data: Record<string, unknown>;
-}
+/** An event as the platform receives it (the reference consumer's type). */
+export type EventMsg = WireEvent;
 
 export interface PlatformSubscriber {
   client: MqttClient;
@@ -339,6 +381,23 @@ export async function platformSubscriber(url: string, site: string): Promise<Pla
  * before an older one); a seq seen again is a whole duplicate (at-least-once). Returns k,
  * or throws with what is wrong.
  */
+/**
+ * The platform's side of a run: subscribed with its persistent session (before the agent
+ * says anything, so nothing is missed) and a requester; `cleanups` closes both.
+ */
+export async function connectPlatform(
+  url: string,
+  site: string,
+  cleanups: (() => unknown)[],
+  signer: Signer | null = null,
+): Promise<{ sub: PlatformSubscriber; requester: PlatformRequester }> {
+  const sub = await platformSubscriber(url, site);
+  cleanups.push(() => sub.close());
+  const requester = await PlatformRequester.connect(url, site, signer);
+  cleanups.push(() => requester.close());
+  return { sub, requester };
+}
+
 export function checkEventStream(events: readonly EventMsg[], payloads: readonly string[]): { distinct: number; duplicates: number } {
   const bySeq = new Map<number, string>();
   const seqById = new Map<string, number>();

@@ -1,17 +1,6 @@
 // The soak's chaos plan: which cameras go offline, blur or change their configuration,
 // and when. Pure and seeded, so a run is repeated exactly with `--seed`.
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every platform. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../lib/seeded-random.js';
 
 export type ChaosKind = 'offline' | 'online' | 'blur' | 'clear' | 'config';
 

@@ -21,7 +21,8 @@ import { HoldStore } from '../../agent/retention/holds.js';
 import { silentLogger } from '../../drivers/log/logger.js';
 import { startFleet, type Fleet } from '../fakes/onvif-camera/index.js';
 import { startTestBroker, waitFor, type TestBroker } from '../helpers/broker.js';
-import { simulatedCameraEntry } from '../helpers/agent-config.js';
+import { simulatedCameraEntry, testConfigObject } from '../helpers/agent-config.js';
+import { chromiumPath } from '../helpers/chromium.js';
 import { spawnCea } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
@@ -87,23 +88,17 @@ describe('the agent\'s console in a browser', () => {
     const configFile = join(tmp.dir, 'agent.yaml');
     writeFileSync(
       configFile,
-      JSON.stringify({
-        site: { id: 'site-con', name: 'Test site-con', timezone: 'Asia/Shanghai' },
-        profile: 'liaoning-2008',
-        mqtt: { url: broker.url, keepaliveSeconds: 5, protocolVersion: 4 },
-        security: { requireSignedCommands: false, platformKeys: [] },
-        database: join(tmp.dir, 'agent.db'),
-        storage: { root: join(tmp.dir, 'recordings') },
-        live: { listen: '127.0.0.1:0' },
-        console: { listen: '127.0.0.1:0' },
-        discovery: { enabled: false },
-        monitor: { intervalSeconds: 1 },
-        cameras: [
-          { ...simulatedCameraEntry(gate!), name: 'North gate' },
-          { ...simulatedCameraEntry(carpark!), name: 'Car park' },
-          { ...simulatedCameraEntry(staffwc!, { kind: 'toilet' }), name: 'Staff toilet' },
-        ],
-      }),
+      JSON.stringify(
+        testConfigObject(tmp.dir, broker.url, 'site-con', {
+          discovery: { enabled: false },
+          monitor: { intervalSeconds: 1 },
+          cameras: [
+            { ...simulatedCameraEntry(gate!), name: 'North gate' },
+            { ...simulatedCameraEntry(carpark!), name: 'Car park' },
+            { ...simulatedCameraEntry(staffwc!, { kind: 'toilet' }), name: 'Staff toilet' },
+          ],
+        }),
+      ),
     );
     const loaded = loadConfigFile(configFile, { env: {}, cwd: tmp.dir });
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
@@ -135,7 +130,7 @@ describe('the agent\'s console in a browser', () => {
     const profileDir = mkdtempSync(join(tmpdir(), 'cea-chromium-'));
     cleanups.push(() => rmSync(profileDir, { recursive: true, force: true }));
     context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: '/usr/bin/chromium',
+      executablePath: chromiumPath(),
       args: CHROMIUM_ARGS,
       headless: true,
       viewport: { width: 1280, height: 800 },

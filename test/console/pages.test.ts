@@ -441,7 +441,7 @@ describe('console helpers', () => {
 
   it('the thumbnail cache keeps the newest small picture and survives a broken one', async () => {
     const errors: string[] = [];
-    const cache = new ThumbnailCache({ onError: (id) => errors.push(id) });
+    const cache = new ThumbnailCache({ onError: (id) => errors.push(id), minIntervalMs: 0 });
     cache.offer('a', JPEG, 1000);
     cache.offer('a', JPEG, 3000); // arrives while the first is being made: replaces the queued one
     cache.offer('a', JPEG, 2000);

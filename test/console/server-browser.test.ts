@@ -1,19 +1,18 @@
 // The console server with a real browser (Chromium): what a browser really sends (Origin,
 // cookies under SameSite=Strict) must pass the gates, and the login page must live within
 // its own Content-Security-Policy.
-import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { PASSWORDS, startHarness, type Harness } from './server-harness.js';
 
 let browser: Browser;
 let h: Harness;
 
 beforeAll(async () => {
-  const executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], { encoding: 'utf8' }).trim();
-  browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  browser = await launchChromium();
   h = await startHarness();
 }, 60_000);
 

@@ -4,18 +4,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { segmentPath } from '../../agent/recording/layout.js';
 import { freePort } from '../../scripts/bench/mosquitto.js';
 import {
+  cameraYaml,
   checkEventStream,
+  connectPlatform,
   lookIntoDb,
-  platformSubscriber,
-  PlatformRequester,
   startPrivateTmpfs,
   RestartableMosquitto,
+  ServiceManager,
   sleep,
   spawnAgent,
   waitUntil,
   writeAgentConfig,
   type AgentProcess,
   type EventMsg,
+  type PlatformRequester,
   type PlatformSubscriber,
   type PrivateTmpfs,
 } from '../../scripts/faults/harness.js';
@@ -101,13 +103,10 @@ describe('fault: disk full (private tmpfs, child process, ffmpeg)', () => {
       cameras: [
         // rec-1's ONVIF service is away: it records from the stream URI the inventory knows.
         { id: 'rec-1', url: `http://127.0.0.1:${await freePort()}/onvif/device_service`, username: 'admin', password: PASSWORD, record: opts.record },
-        ...fleet.cameras.map((c) => ({ id: c.id, url: c.deviceServiceUrl, username: c.username, password: c.password })),
+        ...fleet.cameras.map(cameraYaml),
       ],
     });
-    const sub = await platformSubscriber(broker.url, site);
-    cleanups.push(() => sub.close());
-    const requester = await PlatformRequester.connect(broker.url, site);
-    cleanups.push(() => requester.close());
+    const { sub, requester } = await connectPlatform(broker.url, site, cleanups);
     return { dir: tmp.dir, ns, configFile, dbView, sub, requester, fleet };
   }
 
@@ -197,33 +196,19 @@ describe('fault: disk full (private tmpfs, child process, ffmpeg)', () => {
     const site = 'site-dbfull';
     const r = await rig(site, { dbOnTmpfs: true, record: false, bytes: 8 * MB });
     // The service manager: starts the agent again a second after a non-zero exit.
-    let agent: AgentProcess | null = null;
-    const exits: { code: number | null; signal: string | null; output: string }[] = [];
-    let supervising = true;
-    const loop = (async () => {
-      while (supervising) {
-        const a = start(r);
-        agent = a;
-        const exit = await a.exited;
-        exits.push({ ...exit, output: a.output() });
-        if (!supervising || exit.code === 0) return;
-        await sleep(1000);
-      }
-    })();
-    cleanups.push(async () => {
-      supervising = false;
-      await agent?.kill();
-      await loop;
-    });
-    await waitUntil('the agent to start', () => agent?.output().includes('agent running') ?? false, 30_000).catch(explain(agent));
-    await waitUntil('camera events', () => r.sub.events.some((e) => e.type === 'camera.offline'), 20_000).catch(explain(agent));
+    const manager = new ServiceManager(() => start(r));
+    const exits = manager.exits;
+    cleanups.push(() => manager.kill());
+    manager.start();
+    await waitUntil('the agent to start', () => manager.current?.output().includes('agent running') ?? false, 30_000).catch(explain(manager.current));
+    await waitUntil('camera events', () => r.sub.events.some((e) => e.type === 'camera.offline'), 20_000).catch(explain(manager.current));
 
     const filler = fill(r.ns.view(r.ns.path));
     // Cameras keep flapping, and cam-2 goes down: facts and events to write, no room for them.
     const downAt = Date.now();
     await r.fleet.camera('cam-2').setFailure('offline', true);
     await sleep(10_000);
-    const seen = `${exits.map((e) => e.output).join('\n')}\n${agent!.output()}`;
+    const seen = `${exits.map((e) => e.output).join('\n')}\n${manager.current!.output()}`;
     expect(seen, 'the failing writes are reported').toMatch(/SQLITE_FULL|database or disk is full/);
     for (const e of exits) {
       expect(e.signal, e.output.slice(-2000)).toBeNull(); // exits, never a hang killed by a watchdog
@@ -231,19 +216,17 @@ describe('fault: disk full (private tmpfs, child process, ffmpeg)', () => {
     }
     const seqWhenFull = Math.max(0, ...r.sub.events.map((e) => e.seq));
     rmSync(filler);
-    await pingOk(r, agent, 'with space back');
-    await waitUntil('new events once space is back', () => r.sub.events.some((e) => e.seq > seqWhenFull), 30_000, 200).catch(explain(agent));
+    await pingOk(r, manager.current, 'with space back');
+    await waitUntil('new events once space is back', () => r.sub.events.some((e) => e.seq > seqWhenFull), 30_000, 200).catch(explain(manager.current));
     // The fact that could not be written is not lost: cam-2's outage is reported once there
     // is room, with the time it began (during the full period).
-    await waitUntil('camera.offline for cam-2', () => eventsOf(r, 'camera.offline', (e) => e.camera === 'cam-2').length > 0, 30_000, 200).catch(explain(agent));
+    await waitUntil('camera.offline for cam-2', () => eventsOf(r, 'camera.offline', (e) => e.camera === 'cam-2').length > 0, 30_000, 200).catch(explain(manager.current));
     const since = Date.parse(String(eventsOf(r, 'camera.offline', (e) => e.camera === 'cam-2')[0]!.data.since));
     expect(since).toBeGreaterThanOrEqual(downAt - 1000);
     expect(since).toBeLessThan(downAt + 10_000);
     await r.fleet.camera('cam-2').setFailure('offline', false);
-    await waitUntil('camera.online for cam-2', () => eventsOf(r, 'camera.online', (e) => e.camera === 'cam-2').length > 0, 30_000, 200).catch(explain(agent));
-    supervising = false;
-    agent!.child.kill('SIGTERM');
-    await loop;
+    await waitUntil('camera.online for cam-2', () => eventsOf(r, 'camera.online', (e) => e.camera === 'cam-2').length > 0, 30_000, 200).catch(explain(manager.current));
+    await manager.stop();
     expect(exits.at(-1)).toMatchObject({ code: 0 });
     await allDelivered(r, site, dbCopy(r));
     console.log(`disk-full (db): ${exits.length - 1} exit(s) while full (${exits.slice(0, -1).map((e) => e.code).join(',')}), events ${r.sub.events.length}`);

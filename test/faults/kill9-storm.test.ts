@@ -5,11 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { segmentPath } from '../../agent/recording/layout.js';
 import { freePort } from '../../scripts/bench/mosquitto.js';
 import {
+  cameraYaml,
   checkEventStream,
+  connectPlatform,
   lookIntoDb,
-  platformSubscriber,
-  PlatformRequester,
-  prng,
   RestartableMosquitto,
   sleep,
   spawnAgent,
@@ -17,6 +16,7 @@ import {
   writeAgentConfig,
   type AgentProcess,
 } from '../../scripts/faults/harness.js';
+import { seededRandom } from '../../scripts/lib/seeded-random.js';
 import { startFleet } from '../fakes/onvif-camera/index.js';
 import { startRtspSource } from '../fakes/rtsp-source.js';
 import { makeSigner } from '../helpers/platform.js';
@@ -65,7 +65,7 @@ describe('fault: kill -9 storm (child process, mosquitto, ffmpeg)', () => {
   it(`${CYCLES} SIGKILLs during recording, sweeps, drain and register writes lose nothing`, async () => {
     const seed = process.env.FAULT_KILL_SEED ? Number(process.env.FAULT_KILL_SEED) : Date.now() % 2 ** 31;
     console.log(`kill9-storm seed: ${seed} (replay with FAULT_KILL_SEED=${seed})`);
-    const rand = prng(seed);
+    const rand = seededRandom(seed);
     const t0 = Date.now();
 
     const tmp = makeTempDir('cea-fault-storm-');
@@ -113,14 +113,11 @@ describe('fault: kill -9 storm (child process, mosquitto, ffmpeg)', () => {
       retention: { floorDays: FLOOR_DAYS, ceilingDays: 30 },
       cameras: [
         { id: 'rec-1', url: deadOnvif, username: 'admin', password: 'rtsp-Secret-1', record: true },
-        ...fleet.cameras.map((c) => ({ id: c.id, url: c.deviceServiceUrl, username: c.username, password: c.password })),
+        ...fleet.cameras.map(cameraYaml),
       ],
     });
 
-    const sub = await platformSubscriber(broker.url, SITE);
-    cleanups.push(() => sub.close());
-    const requester = await PlatformRequester.connect(broker.url, SITE, signer);
-    cleanups.push(() => requester.close());
+    const { sub, requester } = await connectPlatform(broker.url, SITE, cleanups, signer);
 
     // Register writes all along: every `ok` answer must have its register row.
     const answeredOk = new Set<string>();

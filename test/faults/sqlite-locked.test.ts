@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  cameraYaml,
   checkEventStream,
+  connectPlatform,
   lookIntoDb,
-  platformSubscriber,
-  PlatformRequester,
   RestartableMosquitto,
+  ServiceManager,
   sleep,
   spawnAgent,
   waitUntil,
   writeAgentConfig,
-  type AgentProcess,
 } from '../../scripts/faults/harness.js';
 import { startFleet } from '../fakes/onvif-camera/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -50,54 +50,34 @@ describe('fault: SQLite file locked by another process (child process, mosquitto
       brokerUrl: broker.url,
       database: dbFile,
       storageRoot: join(tmp.dir, 'recordings'),
-      cameras: fleet.cameras.map((c) => ({ id: c.id, url: c.deviceServiceUrl, username: c.username, password: c.password })),
+      cameras: fleet.cameras.map(cameraYaml),
     });
-    const sub = await platformSubscriber(broker.url, SITE);
-    cleanups.push(() => sub.close());
-    const requester = await PlatformRequester.connect(broker.url, SITE);
-    cleanups.push(() => requester.close());
+    const { sub, requester } = await connectPlatform(broker.url, SITE, cleanups);
     let holder: LockHolder | null = null;
     cleanups.push(() => holder?.kill());
 
     const pingOk = async (when: string): Promise<void> => {
       await waitUntil(`ping answered ${when}`, async () => (await requester.request('ping', {}, 2000))?.status === 'ok', 30_000, 100).catch((err: unknown) => {
-        throw new Error(`${String(err)}\n${agent?.output().slice(-3000)}`);
+        throw new Error(`${String(err)}\n${manager.current?.output().slice(-3000)}`);
       });
     };
 
     // The service manager: starts the agent again a second after it exits non-zero.
-    let agent: AgentProcess | null = null;
-    const attempts: { code: number | null; signal: string | null; output: string }[] = [];
-    let supervising = true;
-    const supervise = async (): Promise<void> => {
-      while (supervising) {
-        const a = spawnAgent(configFile, { cwd: tmp.dir, logLevel: 'info' });
-        agent = a;
-        const exit = await a.exited;
-        attempts.push({ ...exit, output: a.output() });
-        if (!supervising || exit.code === 0) return;
-        await sleep(1000);
-      }
-    };
-    cleanups.push(async () => {
-      supervising = false;
-      await agent?.kill();
-    });
+    const manager = new ServiceManager(() => spawnAgent(configFile, { cwd: tmp.dir, logLevel: 'info' }));
+    const attempts = manager.exits;
+    cleanups.push(() => manager.kill());
 
     // A first run creates the database and raises events.
-    let loop = supervise();
-    await agent!.waitForLine(/agent running/);
+    manager.start();
+    await manager.current!.waitForLine(/agent running/);
     await waitUntil('camera events', () => sub.events.some((e) => e.type === 'camera.offline'), 20_000);
-    supervising = false;
-    agent!.child.kill('SIGTERM');
-    await loop;
+    await manager.stop();
     expect(attempts.at(-1)).toMatchObject({ code: 0 });
 
     // 1. Locked before the start.
     holder = await holdWriteLock(dbFile);
     const before = attempts.length;
-    supervising = true;
-    loop = supervise();
+    manager.start();
     await waitUntil('two refused starts', () => attempts.length >= before + 2, 40_000);
     for (const a of attempts.slice(before)) {
       expect(a.code, a.output.slice(-2000)).toBe(1);
@@ -105,11 +85,11 @@ describe('fault: SQLite file locked by another process (child process, mosquitto
     }
     await holder.release();
     holder = null;
-    await waitUntil('the agent to start once the lock is gone', () => agent!.output().includes('agent running'), 30_000);
+    await waitUntil('the agent to start once the lock is gone', () => manager.current!.output().includes('agent running'), 30_000);
     await pingOk('after the lock at start');
 
     // 2. A short lock while it runs (under the 5 s busy timeout): it waits, it goes on.
-    const running = agent!;
+    const running = manager.current!;
     const seqBefore = lookIntoDb(dbFile, SITE, { quickCheck: false }).seq;
     holder = await holdWriteLock(dbFile);
     await sleep(3000);
@@ -137,9 +117,7 @@ describe('fault: SQLite file locked by another process (child process, mosquitto
 
     // Nothing lost: a clean stop, then every seq the database allocated reached the platform.
     await sleep(2000);
-    supervising = false;
-    agent!.child.kill('SIGTERM');
-    await loop;
+    await manager.stop();
     expect(attempts.at(-1)).toMatchObject({ code: 0 });
     const last = lookIntoDb(dbFile, SITE);
     expect(last.quickCheck).toBe('ok');

@@ -3,13 +3,12 @@
 // one; every run recorded in the inspection history (`cea inspections`), from the CLI and
 // from the verb; a database that cannot take the record does not stop the report.
 import BetterSqlite3 from 'better-sqlite3';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../agent/config/index.js';
@@ -27,9 +26,10 @@ import { migrations, openStore } from '../../drivers/store/index.js';
 import { makeDiagnoseCommand } from '../../scripts/commands/diagnose.js';
 import { inspectionsCommand } from '../../scripts/commands/inspections.js';
 import { startFleet, type Fleet } from '../fakes/onvif-camera/index.js';
-import { simulatedCameraEntry } from '../helpers/agent-config.js';
+import { simulatedCameraEntry, testConfigObject } from '../helpers/agent-config.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { captureIo } from '../helpers/capture-io.js';
+import { chromiumForSuite, pdfPageSizes } from '../helpers/chromium.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
@@ -84,14 +84,8 @@ function siteConfig(): Record<string, unknown> {
     const e = simulatedCameraEntry(fleet.camera(id), over) as { onvif: Record<string, unknown> };
     return { ...e, onvif: { ...e.onvif, url: proxyUrl.get(id) } };
   };
-  return {
+  return testConfigObject(tmp.dir, broker.url, 'rep', {
     site: { id: 'rep', name: '示例广场 Example plaza', timezone: 'Asia/Shanghai' },
-    profile: 'liaoning-2008',
-    mqtt: { url: broker.url, keepaliveSeconds: 5, protocolVersion: 4 },
-    security: { requireSignedCommands: false, platformKeys: [] },
-    database: join(tmp.dir, 'agent.db'),
-    storage: { root: join(tmp.dir, 'recordings') },
-    live: { listen: '127.0.0.1:0' },
     cameras: [
       viaProxy('healthy'),
       simulatedCameraEntry(fleet.camera('blurred')),
@@ -99,7 +93,7 @@ function siteConfig(): Record<string, unknown> {
       simulatedCameraEntry(fleet.camera('rebuilt')),
       viaProxy('washroom', { kind: 'bathroom' }),
     ],
-  };
+  });
 }
 
 async function diagnose(argv: string[], env: NodeJS.ProcessEnv = { USER }) {
@@ -169,7 +163,6 @@ afterAll(async () => {
 });
 
 describe('cea diagnose --report', () => {
-  let first: { dir: string; json: { checks: Check[]; cameras: CameraReport[]; reportDir: string } };
 
   it('writes a dated report directory: HTML for A4, Markdown, JSON, a real JPEG thumbnail per camera that gave a picture (en)', async () => {
     const r = await diagnose(['--config', configFile, '--json', '--report', 'reports', '--lang', 'en']);
@@ -179,7 +172,6 @@ describe('cea diagnose --report', () => {
     expect(Object.keys(json)).toEqual(['checks', 'cameras', 'reportDir']);
     expect(json.reportDir.startsWith(join(tmp.dir, 'reports'))).toBe(true);
     expect(basename(json.reportDir)).toMatch(/^rep-inspection-\d{8}-\d{6}$/);
-    first = { dir: json.reportDir, json };
     enReportDir = json.reportDir;
     const dir = json.reportDir;
     expect(readdirSync(dir).sort()).toEqual(['report.html', 'report.json', 'report.md', 'thumbnails']);
@@ -421,18 +413,11 @@ describe('the inspection history', () => {
 });
 
 describe('the report on A4 paper', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    const executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], { encoding: 'utf8' }).trim();
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = chromiumForSuite();
 
   it('lays out within the A4 printable width, shows the thumbnails from the files beside it, fetches nothing else, prints A4 pages', async () => {
     expect(enReportDir).not.toBe('');
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     const fetched: string[] = [];
     page.on('request', (r) => fetched.push(r.url()));
     try {
@@ -454,12 +439,11 @@ describe('the report on A4 paper', () => {
       for (const [, w] of layout.images) expect(w).toBe(320); // decoded from the files
       expect(fetched.every((u) => u.startsWith('file://')), fetched.join('\n')).toBe(true);
 
-      const pdf = (await page.pdf({ preferCSSPageSize: true })).toString('latin1');
-      const boxes = [...pdf.matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      const boxes = pdfPageSizes(await page.pdf({ preferCSSPageSize: true }));
       expect(boxes.length).toBeGreaterThan(1); // several pages: the checks and one section per camera
       for (const [w, h] of boxes) {
-        expect(Math.abs((w ?? 0) - 595.3)).toBeLessThan(2);
-        expect(Math.abs((h ?? 0) - 841.9)).toBeLessThan(2);
+        expect(Math.abs(w - 595.3)).toBeLessThan(2);
+        expect(Math.abs(h - 841.9)).toBeLessThan(2);
       }
     } finally {
       await page.close();

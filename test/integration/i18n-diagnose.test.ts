@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Check } from '../../agent/diagnose/checks.js';
 import { migrations, openStore } from '../../drivers/store/index.js';
 import { startFleet, type Fleet } from '../fakes/onvif-camera/index.js';
-import { simulatedCameraEntry } from '../helpers/agent-config.js';
+import { simulatedCameraEntry, testConfigObject } from '../helpers/agent-config.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -52,21 +52,17 @@ beforeAll(async () => {
   configFile = join(tmp.dir, 'agent.yaml');
   writeFileSync(
     configFile,
-    JSON.stringify({
-      site: { id: 'plaza', name: 'Plaza', timezone: 'Asia/Shanghai' },
-      profile: 'liaoning-2008', // language defaults to zh-CN
-      mqtt: { url: broker.url, keepaliveSeconds: 5, protocolVersion: 4 },
-      security: { requireSignedCommands: false, platformKeys: [] },
-      database: join(tmp.dir, 'agent.db'),
-      storage: { root: join(tmp.dir, 'recordings') },
-      live: { listen: '127.0.0.1:0' },
-      console: { listen: '127.0.0.1:0' },
-      cameras: [
-        simulatedCameraEntry(fleet.camera('healthy'), { record: true }),
-        simulatedCameraEntry(fleet.camera('wrongpw'), { password: 'not-the-password' }),
-        simulatedCameraEntry(fleet.camera('blurred')),
-      ],
-    }),
+    // No `language`: the profile (liaoning-2008) makes it zh-CN.
+    JSON.stringify(
+      testConfigObject(tmp.dir, broker.url, 'plaza', {
+        site: { id: 'plaza', name: 'Plaza', timezone: 'Asia/Shanghai' },
+        cameras: [
+          simulatedCameraEntry(fleet.camera('healthy'), { record: true }),
+          simulatedCameraEntry(fleet.camera('wrongpw'), { password: 'not-the-password' }),
+          simulatedCameraEntry(fleet.camera('blurred')),
+        ],
+      }),
+    ),
   );
   const { db } = openStore(join(tmp.dir, 'agent.db'), { migrations, now: () => new Date() });
   const now = Date.now();

@@ -1,13 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { InventoryStore } from '../../agent/inventory/store.js';
 import type { InventoryRecord } from '../../agent/inventory/policy.js';
 import { migrations, openStore } from '../../drivers/store/index.js';
 import { main } from '../../scripts/cea.js';
 import { captureIo } from '../helpers/capture-io.js';
+import { chromiumForSuite, pdfPageSizes } from '../helpers/chromium.js';
 import { spawnCea } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
@@ -161,14 +160,7 @@ describe('dossier language', () => {
 });
 
 describe('dossier on A4 paper', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    const executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], { encoding: 'utf8' }).trim();
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = chromiumForSuite();
 
   test('the HTML lays out within the A4 printable width (long serials and hashes wrap), headers repeat, and the PDF pages are A4', async () => {
     const file = writeSite('datong');
@@ -181,7 +173,7 @@ describe('dossier on A4 paper', () => {
     expect(html).toContain('第十五条');
     expect(html).toContain('建设使用单位（盖章）：');
 
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     try {
       await page.emulateMedia({ media: 'print' });
       // A4 is 210 mm wide; the @page margins leave 175 mm = 661 CSS px for the content.
@@ -197,13 +189,12 @@ describe('dossier on A4 paper', () => {
       expect(layout.widestTable).toBeLessThanOrEqual(661);
       expect(layout.theadGroups.every((d) => d === 'table-header-group')).toBe(true);
 
-      const pdf = (await page.pdf({ preferCSSPageSize: true })).toString('latin1');
-      const boxes = [...pdf.matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      const boxes = pdfPageSizes(await page.pdf({ preferCSSPageSize: true }));
       expect(boxes.length).toBeGreaterThan(0);
       // A4 = 595.28 × 841.89 pt; Chromium rounds to whole CSS pixels.
       for (const [w, h] of boxes) {
-        expect(Math.abs((w ?? 0) - 595.3)).toBeLessThan(2);
-        expect(Math.abs((h ?? 0) - 841.9)).toBeLessThan(2);
+        expect(Math.abs(w - 595.3)).toBeLessThan(2);
+        expect(Math.abs(h - 841.9)).toBeLessThan(2);
       }
     } finally {
       await page.close();

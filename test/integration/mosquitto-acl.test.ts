@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -9,25 +8,9 @@ import { silentLogger } from '../../drivers/log/logger.js';
 import { MqttConnection } from '../../drivers/mqtt/index.js';
 import { migrations, openStore, type Database } from '../../drivers/store/index.js';
 import { waitFor } from '../helpers/broker.js';
-import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { type Mosquitto } from '../helpers/mosquitto.js';
+import { clientTls, makePki, startAclMosquitto } from '../helpers/pki.js';
 import { makeTempDir } from '../helpers/tmp.js';
-
-const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-
-/** A throwaway CA, a broker certificate for 127.0.0.1 and client certificates by CN. */
-function makePki(dir: string, clients: string[]): void {
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=cea test CA']);
-  const issue = (name: string, cn: string, ext: string) => {
-    openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
-  };
-  issue('broker', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  for (const cn of clients) issue(cn, cn, 'extendedKeyUsage=clientAuth\n');
-  // mosquitto started as root drops to its own user before reading certificates.
-  chmodSync(dir, 0o755);
-  for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
-}
 
 // The broker, not the agent, keeps sites apart: each box's certificate CN is its site id and
 // the ACL (config/mosquitto-acl.example) confines it to its own topic root.
@@ -38,11 +21,7 @@ describe('mosquitto with client certificates and the psv ACL', () => {
   let agentLink: MqttConnection;
   let router: RequestRouter;
   const clients: MqttClient[] = [];
-  const tls = (cn: string) => ({
-    ca: readFileSync(join(pki.dir, 'ca.pem')),
-    cert: readFileSync(join(pki.dir, `${cn}.pem`)),
-    key: readFileSync(join(pki.dir, `${cn}.key`)),
-  });
+  const tls = (cn: string) => clientTls(pki.dir, cn);
   const client = async (cn: string, version: 4 | 5 = 4) => {
     const c = await mqtt.connectAsync(broker.url, { clientId: `${cn}-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0, protocolVersion: version, ...tls(cn) });
     clients.push(c);
@@ -51,21 +30,7 @@ describe('mosquitto with client certificates and the psv ACL', () => {
 
   beforeAll(async () => {
     makePki(pki.dir, ['site-a', 'site-b', 'platform']);
-    const acl = join(pki.dir, 'psv.acl');
-    writeFileSync(acl, readFileSync(new URL('../../config/mosquitto-acl.example', import.meta.url)));
-    chmodSync(acl, 0o644);
-    broker = await startMosquitto({
-      allowAnonymous: false,
-      scheme: 'mqtts',
-      extraConfig: [
-        `cafile ${join(pki.dir, 'ca.pem')}`,
-        `certfile ${join(pki.dir, 'broker.pem')}`,
-        `keyfile ${join(pki.dir, 'broker.key')}`,
-        'require_certificate true',
-        'use_identity_as_username true',
-        `acl_file ${acl}`,
-      ],
-    });
+    broker = await startAclMosquitto(pki.dir);
     ({ db } = openStore(join(pki.dir, 'agent.db'), { migrations, now: () => new Date() }));
     agentLink = new MqttConnection({
       url: broker.url,

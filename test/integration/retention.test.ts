@@ -250,6 +250,9 @@ describe('retention with real files', () => {
     // The lowest priority first (yard, dock: 0), not the gate (1).
     expect(stopped).toEqual([['dock', 'yard']]);
     expect(service.status().cameras).toMatchObject({ gate: { state: 'recording', days: 20 }, yard: { state: 'stopped' }, dock: { state: 'stopped' } });
+    // The per-camera accessor (camera status asks camera by camera) says the same.
+    for (const id of ['gate', 'yard', 'dock']) expect(service.cameraStatus(id)).toEqual(service.status().cameras[id]);
+    expect(service.cameraStatus('no-such-camera')).toBeNull();
 
     // The next run: the gate stops too; the alarm is not raised twice.
     await service.runOnce();

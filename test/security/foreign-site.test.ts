@@ -5,14 +5,15 @@
 // command site A, nor read its events, state or answers, nor speak in its name; a
 // certificate from another CA claiming CN=site-a must not connect at all. The platform's
 // certificate is the positive control throughout.
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import type { Mosquitto } from '../helpers/mosquitto.js';
+import { clientTls, makePki, startAclMosquitto } from '../helpers/pki.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { agentConfig, makePki, platformClient, startAgentProcess, waitFor, type AgentProcess, type Platform } from './harness.js';
+import { agentConfig, platformClient, startAgentProcess, waitFor, type AgentProcess, type Platform } from './harness.js';
 
 const pki = makeTempDir('cea-sec-pki-');
 const rogue = makeTempDir('cea-sec-rogue-');
@@ -21,11 +22,7 @@ let broker: Mosquitto;
 let agent: AgentProcess;
 let plat: Platform;
 const clients: MqttClient[] = [];
-const tls = (dir: string, cn: string) => ({
-  ca: readFileSync(join(pki.dir, 'ca.pem')),
-  cert: readFileSync(join(dir, `${cn}.pem`)),
-  key: readFileSync(join(dir, `${cn}.key`)),
-});
+const tls = (dir: string, cn: string) => clientTls(pki.dir, cn, dir);
 
 /** Reasons of the holds in site A's database (read-only, while the agent runs). */
 function holds(): string[] {
@@ -48,21 +45,7 @@ async function siteB(): Promise<{ client: MqttClient; seen: { topic: string; pay
 beforeAll(async () => {
   makePki(pki.dir, ['site-a', 'site-b', 'platform']);
   makePki(rogue.dir, ['site-a']); // another CA's certificate with the same CN
-  const acl = join(pki.dir, 'psv.acl');
-  writeFileSync(acl, readFileSync(new URL('../../config/mosquitto-acl.example', import.meta.url)));
-  chmodSync(acl, 0o644);
-  broker = await startMosquitto({
-    allowAnonymous: false,
-    scheme: 'mqtts',
-    extraConfig: [
-      `cafile ${join(pki.dir, 'ca.pem')}`,
-      `certfile ${join(pki.dir, 'broker.pem')}`,
-      `keyfile ${join(pki.dir, 'broker.key')}`,
-      'require_certificate true',
-      'use_identity_as_username true',
-      `acl_file ${acl}`,
-    ],
-  });
+  broker = await startAclMosquitto(pki.dir);
   const config = await agentConfig(home.dir, 'site-a', broker.url, {
     mqtt: { url: broker.url, keepaliveSeconds: 5, ca: join(pki.dir, 'ca.pem'), cert: join(pki.dir, 'site-a.pem'), key: join(pki.dir, 'site-a.key') },
     security: { requireSignedCommands: false, platformKeys: [] },
@@ -136,7 +119,7 @@ describe("site B's certificate against site A", () => {
   });
 
   it('a certificate from another CA claiming CN=site-a, and no certificate at all: refused at the handshake', async () => {
-    const forged = { ca: readFileSync(join(pki.dir, 'ca.pem')), cert: readFileSync(join(rogue.dir, 'site-a.pem')), key: readFileSync(join(rogue.dir, 'site-a.key')) };
+    const forged = tls(rogue.dir, 'site-a'); // our CA trusted, the rogue CA's certificate
     await expect(mqtt.connectAsync(broker.url, { clientId: 'rogue-site-a', reconnectPeriod: 0, connectTimeout: 3000, ...forged })).rejects.toThrow();
     await expect(mqtt.connectAsync(broker.url, { clientId: 'no-cert', reconnectPeriod: 0, connectTimeout: 3000, ca: forged.ca })).rejects.toThrow();
     // The agent is still connected and answering.

@@ -1,9 +1,8 @@
 // The attacker's-view harness shared by test/security/ and test/faults/hostile-camera*: the
 // agent as a user runs it (the built CLI in a child process, so its RSS and its crash are
 // its own), a real broker, and a platform client that can sign, mis-sign and send junk.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -187,26 +186,6 @@ export async function untilInterrogated(plat: Platform, camera: string, signer?:
   return snap;
 }
 
-
-const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-
-/**
- * A throwaway CA, a broker certificate for 127.0.0.1 and one client certificate per CN
- * (`<cn>.pem`, `<cn>.key`), as README "Broker security" has each box hold its own.
- */
-export function makePki(dir: string, clients: string[]): void {
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=cea security CA']);
-  const issue = (name: string, cn: string, ext: string) => {
-    openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
-  };
-  issue('broker', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  for (const cn of clients) issue(cn, cn, 'extendedKeyUsage=clientAuth\n');
-  // mosquitto started as root drops to its own user before reading certificates.
-  chmodSync(dir, 0o755);
-  for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
-}
 
 /** The base agent config of the suites (JSON written as YAML); `over` replaces top-level keys. */
 export async function agentConfig(dir: string, site: string, brokerUrl: string, over: Record<string, unknown> = {}): Promise<Record<string, unknown>> {

@@ -4,26 +4,15 @@
 // replays a failing run (printed by the tests).
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { seededRng } from '../../scripts/lib/seeded-random.js';
 
 export const HOSTILE_SEED = Number(process.env.HOSTILE_SEED ?? Math.floor(Math.random() * 2 ** 32));
 
 export const MB = 1024 * 1024;
 const JPEG = readFileSync(new URL('../fixtures/scene-street.jpg', import.meta.url));
 
-/** mulberry32: reproducible choices. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]! };
-}
-export const rng = prng(HOSTILE_SEED);
+/** Reproducible choices. */
+export const rng = seededRng(HOSTILE_SEED);
 
 const NASTY = [
   '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',

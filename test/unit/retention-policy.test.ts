@@ -14,6 +14,7 @@ import {
   type RetentionPolicy,
   type SegmentFact,
 } from '../../agent/retention/policy.js';
+import { seededRandom } from '../../scripts/lib/seeded-random.js';
 
 // The retention policy: examples for each rule, then properties over random indexes,
 // holds, quotas and clocks (fast-check; a failure prints its seed and the shrunk case).
@@ -276,18 +277,6 @@ describe('capacity forecast', () => {
 
 // ---- properties -------------------------------------------------------------------
 
-/** A small deterministic PRNG: fast-check picks the seed, the bulk is drawn from it. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface World {
   segments: SegmentFact[];
   /** True (physical) times, by segment id. */
@@ -331,7 +320,7 @@ const worldArb = fc
     adopted: fc.integer({ min: 0, max: 5 }),
   })
   .map((p): World => {
-    const rnd = mulberry32(p.seed);
+    const rnd = seededRandom(p.seed); // fast-check picks the seed, the bulk is drawn from it
     const segMs = Math.max(p.segMin * MIN, (p.spanDays * DAY_MS) / 150); // at most ~150 segments per camera
     const start = NOW - p.spanDays * DAY_MS;
     // The box clock's error as a function of true time: piecewise constant jumps.
