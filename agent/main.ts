@@ -67,6 +67,8 @@ export interface AgentDeps {
   mqttBackoffMs?: number[];
   /** Per-call deadline of ONVIF requests (tests shorten it). */
   onvifTimeoutMs?: number;
+  /** How often a console thumbnail may be refreshed (default 60 s; tests shorten it). */
+  thumbnailRefreshMs?: number;
   /** Retention timers (tests shorten them). */
   retention?: Pick<RetentionServiceDeps, 'intervalMs' | 'spaceCheckMs' | 'monotonicMs'>;
   /** How a burst of changes becomes one report (default: a quiet minute, at most 5 min). */
@@ -242,7 +244,10 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     const imagePool = new ImageWorkerPool<FrameAnalysis>({ analyser: new URL('./clarity/metrics.js', import.meta.url) });
     cleanups.push({ name: 'image pool', run: () => imagePool.close() });
     // The console's thumbnails: the monitor's own pictures, downscaled; the console never contacts a camera.
-    const thumbnails = new ThumbnailCache({ onError: (id, err) => logger.debug({ err, camera: id }, 'thumbnail not made') });
+    const thumbnails = new ThumbnailCache({
+      onError: (id, err) => logger.debug({ err, camera: id }, 'thumbnail not made'),
+      ...(deps.thumbnailRefreshMs !== undefined ? { minIntervalMs: deps.thumbnailRefreshMs } : {}),
+    });
     services.push(
       new ClarityService({
         db,

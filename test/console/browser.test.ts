@@ -102,7 +102,7 @@ describe('the agent\'s console in a browser', () => {
     );
     const loaded = loadConfigFile(configFile, { env: {}, cwd: tmp.dir });
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    agent = await startAgent({ config: loaded.config, logger: silentLogger(), now: () => new Date(), agentVersion: '0.0.0-test', mqttBackoffMs: [100], onvifTimeoutMs: 2000, clarityPolicy: { baselineSamples: 2 } });
+    agent = await startAgent({ config: loaded.config, logger: silentLogger(), now: () => new Date(), agentVersion: '0.0.0-test', mqttBackoffMs: [100], onvifTimeoutMs: 2000, clarityPolicy: { baselineSamples: 2 }, thumbnailRefreshMs: 0 });
     cleanups.push(() => agent.stop('test done'));
     const url = agent.consoleUrl();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
