@@ -1,36 +1,17 @@
 // The recording layout (DESIGN.md, fixed): <root>/<cameraId>/<YYYY-MM-DD>/<HH-mm-ss>.mp4
 // in the site's time zone. A segment's start is its file name; its end is the file mtime.
 import { posix } from 'node:path';
+import { wallParts, zoneOffsetMs } from '../../drivers/time/wall-clock.js';
 
 const CAMERA_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIME = /^(\d{2})-(\d{2})-(\d{2})\.mp4$/;
 
-function wallParts(instant: number, timeZone: string): number[] {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(instant));
-  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return [n('year'), n('month'), n('day'), n('hour'), n('minute'), n('second')];
-}
-
-function offsetAt(instant: number, timeZone: string): number {
-  const [y, mo, d, h, mi, s] = wallParts(instant, timeZone) as [number, number, number, number, number, number];
-  return Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(instant / 1000) * 1000;
-}
-
 /** The instant of a wall-clock time in a zone (two passes, so an offset change near it lands right). */
 export function wallTimeToInstant(y: number, mo: number, d: number, h: number, mi: number, s: number, timeZone: string): number {
   const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-  let t = wall - offsetAt(wall, timeZone);
-  t = wall - offsetAt(t, timeZone);
+  let t = wall - zoneOffsetMs(wall, timeZone);
+  t = wall - zoneOffsetMs(t, timeZone);
   return t;
 }
 
@@ -38,7 +19,7 @@ const pad = (n: number) => String(n).padStart(2, '0');
 
 /** Relative path (POSIX separators) of the segment that starts at `startMs`. */
 export function segmentPath(cameraId: string, startMs: number, timeZone: string): string {
-  const [y, mo, d, h, mi, s] = wallParts(startMs, timeZone) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = wallParts(startMs, timeZone);
   return posix.join(cameraId, `${y}-${pad(mo)}-${pad(d)}`, `${pad(h)}-${pad(mi)}-${pad(s)}.mp4`);
 }
 

@@ -31,6 +31,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { redactText, redactUrl, secretsOf } from './redact.js';
 import { isRunning, spawnFfmpeg, terminate, type ParentDeath, type SpawnFn } from './process.js';
+import { wallDate, zoneOffsetMs } from '../time/wall-clock.js';
 
 export interface SegmentRecorderOptions {
   /** The stream URL, credentials included (they never leave this module unredacted). */
@@ -105,7 +106,7 @@ export function recorderArgs(opts: { url: string; outputDir: string; segmentSeco
 export function tzEnv(timeZone: string, nowMs: number): string {
   const dir = process.env.TZDIR ?? '/usr/share/zoneinfo';
   if (/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(timeZone) && existsSync(join(dir, timeZone))) return timeZone;
-  const minutes = Math.round(offsetMs(nowMs, timeZone) / 60_000);
+  const minutes = Math.round(zoneOffsetMs(nowMs, timeZone) / 60_000);
   const sign = minutes >= 0 ? '+' : '-';
   const abs = Math.abs(minutes);
   const hh = String(Math.floor(abs / 60)).padStart(2, '0');
@@ -114,31 +115,9 @@ export function tzEnv(timeZone: string, nowMs: number): string {
   return `<${sign}${hh}${mm}>${minutes >= 0 ? '-' : '+'}${hh}:${mm}`;
 }
 
-function wall(instant: number, timeZone: string): { date: string; parts: number[] } {
-  const p = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(instant));
-  const n = (t: string) => Number(p.find((x) => x.type === t)?.value ?? 0);
-  const parts = [n('year'), n('month'), n('day'), n('hour'), n('minute'), n('second')];
-  const pad = (v: number) => String(v).padStart(2, '0');
-  return { date: `${parts[0]}-${pad(parts[1] ?? 0)}-${pad(parts[2] ?? 0)}`, parts };
-}
-
-function offsetMs(instant: number, timeZone: string): number {
-  const [y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0] = wall(instant, timeZone).parts;
-  return Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(instant / 1000) * 1000;
-}
-
 /** Site dates (YYYY-MM-DD) of yesterday, today and tomorrow. */
 function nearbyDays(nowMs: number, timeZone: string): string[] {
-  return [-1, 0, 1].map((d) => wall(nowMs + d * 86_400_000, timeZone).date);
+  return [-1, 0, 1].map((d) => wallDate(nowMs + d * 86_400_000, timeZone));
 }
 
 const OPENING = /Opening '(.+)' for writing\s*$/;
