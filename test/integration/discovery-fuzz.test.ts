@@ -5,24 +5,11 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '../../drivers/discovery/index.js';
 import { NS, parseDiscoveryMessage } from '../../drivers/discovery/messages.js';
+import { seededRng, type Rng } from '../../scripts/lib/seeded-random.js';
 
 const SEED = Number(process.env.DISCOVERY_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32));
 const LOOPBACK = '127.0.0.1';
 
-/** mulberry32: small, fast, good enough to pick mutations reproducibly. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]! };
-}
-type Rng = ReturnType<typeof prng>;
 
 const TEMPLATES = [
   (id: string) =>
@@ -168,7 +155,7 @@ beforeAll(() => {
 
 describe(`WS-Discovery fuzz (seed ${SEED})`, () => {
   it('parses 10 000 random and mutated datagrams without throwing, with sane results and bounded memory', () => {
-    const rng = prng(SEED);
+    const rng = seededRng(SEED);
     const id = 'urn:uuid:12345678-0000-4000-8000-000000000000';
     const heap0 = process.memoryUsage().heapUsed;
     const tally = { ok: 0, oversized: 0, malformed: 0 };
@@ -221,7 +208,7 @@ describe(`WS-Discovery fuzz (seed ${SEED})`, () => {
     });
 
     it('a running probe takes 1 000 fuzzed datagrams and still finds the valid answer sent last', async () => {
-      const rng = prng(SEED ^ 0x5eed);
+      const rng = seededRng(SEED ^ 0x5eed);
       let sent = 0;
       let sendErrors = 0;
       peer.once('message', (msg, rinfo) => {

@@ -29,6 +29,7 @@ import { buildEnvelope, decodeSoapResponse, soapContentType, type ExpectedRespon
 import { usernameTokenHeader } from '../../drivers/onvif/wsse.js';
 import type { XmlElement } from '../../drivers/xml/parse.js';
 import { startFleet, type Fleet } from '../fakes/onvif-camera/index.js';
+import { seededRng, type Rng } from '../../scripts/lib/seeded-random.js';
 
 const SEED = Number(process.env.ONVIF_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const DIRECT_CASES = Number(process.env.ONVIF_FUZZ_CASES ?? 10_000);
@@ -44,25 +45,6 @@ function retainedHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-// ---------- seeded PRNG (mulberry32) ----------
-
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
-type Rng = ReturnType<typeof prng>;
 
 // ---------- the corpus ----------
 
@@ -411,7 +393,7 @@ describe('ONVIF answer fuzzing', () => {
   });
 
   it(`${DIRECT_CASES} mutated answers → a value or an OnvifError (seed ${SEED})`, () => {
-    const r = prng(SEED);
+    const r = seededRng(SEED);
     const counts: Record<string, number> = {};
     const heap0 = retainedHeap();
     const rss0 = process.memoryUsage().rss;
@@ -439,7 +421,7 @@ describe('ONVIF answer fuzzing', () => {
   });
 
   it(`${HTTP_CASES} mutated answers over real HTTP → a value or an OnvifError (seed ${SEED})`, async () => {
-    const r = prng(SEED ^ 0x5bd1e995);
+    const r = seededRng(SEED ^ 0x5bd1e995);
     const byAction = new Map<string, Sample[]>();
     for (const s of corpus) byAction.set(s.action, [...(byAction.get(s.action) ?? []), s]);
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 0xff, 0xd9]);
